@@ -1,0 +1,448 @@
+"""What every sknets network estimator shares.
+
+Parameter rules, data validation, turning flat parameters into engine
+objects, running the engine, and copying its result into scikit-learn-named
+fitted attributes. Data flows one way: validate, encode, build, train,
+record.
+"""
+
+import copy
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from ._engine.network import as_network_input, build_mlp
+from ._engine.optimizers import make_optimizer
+from ._engine.schedules import make_schedule
+from ._engine.trainer import Minibatches, Trainer, train_lbfgs
+from ._sklearn_compat import Interval, Options, StrOptions, validate_data
+
+STOCHASTIC_SOLVERS = ("sgd", "adam", "adagrad")
+
+
+def _check_hidden_layer_sizes(sizes):
+    """Tuple of positive ints, or a ValueError that names the problem."""
+    if isinstance(sizes, Integral) and not isinstance(sizes, bool):
+        sizes = [sizes]
+    sizes = list(sizes)
+    bad = [
+        s for s in sizes
+        if isinstance(s, bool) or not isinstance(s, (Integral, np.integer)) or s < 1
+    ]
+    if bad:
+        raise ValueError(
+            "hidden_layer_sizes must contain positive integers (the number of "
+            f"units of each hidden layer), got {sizes!r}."
+        )
+    return tuple(int(s) for s in sizes)
+
+
+class BaseMLP(BaseEstimator, metaclass=ABCMeta):
+    """Base class of the multi-layer perceptron estimators (not for direct use)."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam", "adagrad"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [
+            StrOptions({"constant", "invscaling", "adaptive", "halving"})
+        ],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "l1_alpha": [Interval(Real, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "batch_norm_momentum": [Interval(Real, 0, 1, closed="both")],
+        "batch_norm_statistics": [StrOptions({"running", "exact"})],
+        "min_learning_rate": [Interval(Real, 0, None, closed="left")],
+        "dtype": [StrOptions({"float32", "float64"})],
+    }
+
+    @abstractmethod
+    def __init__(
+        self, hidden_layer_sizes, activation, solver, alpha, batch_size,
+        learning_rate, learning_rate_init, power_t, max_iter, shuffle,
+        random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
+        early_stopping, validation_fraction, beta_1, beta_2, epsilon,
+        n_iter_no_change, max_fun, l1_alpha, dropout, input_dropout, batch_norm,
+        batch_norm_momentum, batch_norm_statistics, min_learning_rate, dtype,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.l1_alpha = l1_alpha
+        self.dropout = dropout
+        self.input_dropout = input_dropout
+        self.batch_norm = batch_norm
+        self.batch_norm_momentum = batch_norm_momentum
+        self.batch_norm_statistics = batch_norm_statistics
+        self.min_learning_rate = min_learning_rate
+        self.dtype = dtype
+
+    # -- hooks for the subclasses ---------------------------------------
+
+    @abstractmethod
+    def _encode_targets(self, y, fitting):
+        """Targets as a float array (n_samples, n_outputs) for the loss."""
+
+    @abstractmethod
+    def _loss_name(self):
+        """Name of the fused output loss in ``_engine.losses.LOSSES``."""
+
+    @abstractmethod
+    def _score_outputs(self, Y, outputs, sample_weight):
+        """Validation score (higher is better) from encoded targets and outputs."""
+
+    def _stratify(self, y):
+        return None
+
+    # -- fitted parameters, as views into the network's flat buffer -------
+
+    @property
+    def coefs_(self):
+        """list of ndarray: weight matrices, ``coefs_[i]`` of layer i."""
+        if "_network" not in self.__dict__:
+            raise AttributeError("coefs_")
+        return [layer.params["W"] for layer in self._network.dense_layers()]
+
+    @coefs_.setter
+    def coefs_(self, values):
+        self._set_dense("W", values)
+
+    @property
+    def intercepts_(self):
+        """list of ndarray: bias vectors, ``intercepts_[i]`` of layer i + 1."""
+        if "_network" not in self.__dict__:
+            raise AttributeError("intercepts_")
+        return [layer.params["b"] for layer in self._network.dense_layers()]
+
+    @intercepts_.setter
+    def intercepts_(self, values):
+        self._set_dense("b", values)
+
+    def _set_dense(self, name, values):
+        check_is_fitted(self)
+        layers = self._network.dense_layers()
+        if len(values) != len(layers):
+            raise ValueError(f"Expected {len(layers)} arrays, got {len(values)}.")
+        for layer, value in zip(layers, values):
+            value = np.asarray(value)
+            if value.shape != layer.params[name].shape:
+                raise ValueError(
+                    f"Expected an array of shape {layer.params[name].shape}, "
+                    f"got {value.shape}."
+                )
+            layer.params[name][...] = value
+
+    # -- fitting ----------------------------------------------------------
+
+    def _check_options(self):
+        """Rules that involve several parameters (single ones: constraints)."""
+        sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        if self.solver == "lbfgs" and (self.dropout > 0 or self.input_dropout > 0):
+            raise ValueError(
+                "dropout and input_dropout need a stochastic solver "
+                f"('sgd', 'adam' or 'adagrad'); got solver='lbfgs'."
+            )
+        return sizes
+
+    def _validate_training_data(self, X, y, sample_weight):
+        dtype = np.dtype(self.dtype)
+        other = np.float64 if dtype == np.float32 else np.float32
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+            dtype=(dtype, other),
+        )
+        X = as_network_input(X, dtype)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        return X, y, sample_weight
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is "
+                "going to be clipped."
+            )
+        return min(self.batch_size, n_samples)
+
+    def _split(self, X, Y, y, sample_weight, X_val, y_val, rng):
+        """Training row indices and the validation triple (or None)."""
+        if X_val is not None or y_val is not None:
+            if X_val is None or y_val is None:
+                raise ValueError("X_val and y_val must be given together.")
+            X_val = as_network_input(
+                validate_data(self, X_val, reset=False, accept_sparse=["csr", "csc"],
+                              dtype=(np.float32, np.float64)),
+                X.dtype,
+            )
+            y_val = np.asarray(y_val)
+            if y_val.shape[0] != X_val.shape[0]:
+                raise ValueError(
+                    f"X_val and y_val have {X_val.shape[0]} and {y_val.shape[0]} "
+                    "samples; they must have the same number."
+                )
+            return None, (X_val, self._encode_targets(y_val, fitting=False), None)
+        if not self.early_stopping:
+            return None, None
+        indices = np.arange(X.shape[0])
+        seed = int(rng.integers(np.iinfo(np.int32).max))
+        try:
+            train, val = train_test_split(
+                indices, test_size=self.validation_fraction, random_state=seed,
+                stratify=self._stratify(y),
+            )
+        except ValueError:
+            # Too few members in some class to stratify: split at random.
+            train, val = train_test_split(
+                indices, test_size=self.validation_fraction, random_state=seed
+            )
+        if len(val) < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        val = np.sort(val)
+        sw_val = None if sample_weight is None else sample_weight[val]
+        return np.sort(train), (X[val], Y[val], sw_val)
+
+    def _build_network(self, n_features, n_outputs, sizes, rng):
+        network = build_mlp(
+            n_features, sizes, n_outputs, activation=self.activation,
+            loss=self._loss_name(), dropout=self.dropout,
+            input_dropout=self.input_dropout, batch_norm=self.batch_norm,
+            batch_norm_momentum=self.batch_norm_momentum, dtype=np.dtype(self.dtype),
+        )
+        network.initialize(rng)
+        return network
+
+    def _make_schedule(self):
+        # scikit-learn's Adam ignores `learning_rate`; only our new 'halving'
+        # applies to it.
+        name = self.learning_rate
+        if self.solver == "adam" and name != "halving":
+            name = "constant"
+        return make_schedule(
+            name, self.learning_rate_init, power_t=self.power_t,
+            min_learning_rate=self.min_learning_rate,
+        )
+
+    def _can_warm_start(self, n_features, n_outputs, sizes):
+        if not (self.warm_start and "_network" in self.__dict__):
+            return False
+        widths = tuple(layer.n_out for layer in self._network.dense_layers())
+        return (
+            self._network.dense_layers()[0].n_in == n_features
+            and widths == sizes + (n_outputs,)
+            and self._network.dtype == np.dtype(self.dtype)
+        )
+
+    def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
+        """Fit, leaving the estimator as it was if anything raises."""
+        saved = self.__dict__.copy()
+        try:
+            return self._fit_unsafe(X, y, sample_weight, X_val, y_val)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _fit_unsafe(self, X, y, sample_weight, X_val, y_val):
+        sizes = self._check_options()
+        X, y, sample_weight = self._validate_training_data(X, y, sample_weight)
+        Y = self._encode_targets(y, fitting=True)
+        rng = np.random.default_rng(
+            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        )
+        if self._can_warm_start(X.shape[1], Y.shape[1], sizes):
+            network = copy.deepcopy(self._network)
+            state = copy.deepcopy(self._train_state)
+        else:
+            network = self._build_network(X.shape[1], Y.shape[1], sizes, rng)
+            state = None
+        train_idx, validation = self._split(X, Y, y, sample_weight, X_val, y_val, rng)
+        if self.solver == "lbfgs":
+            result = self._run_lbfgs(network, X, Y, sample_weight)
+            state = None
+        else:
+            result, state = self._run_sgd(
+                network, state, X, Y, sample_weight, train_idx, validation, rng
+            )
+        self._record(network, state, result, Y.shape[1], sizes, validation)
+        return self
+
+    def _run_sgd(self, network, state, X, Y, sample_weight, train_idx, validation, rng):
+        if state is None:
+            state = {
+                "optimizer": make_optimizer(
+                    self.solver, network.n_params, network.dtype,
+                    momentum=self.momentum, nesterov=self.nesterovs_momentum,
+                    beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
+                ),
+                "schedule": self._make_schedule(),
+                "t": 0,
+                "n_epochs": 0,
+                "history": [],
+            }
+        batches = Minibatches(
+            X, Y, sample_weight, indices=train_idx,
+            batch_size=self._batch_size(
+                X.shape[0] if train_idx is None else len(train_idx)
+            ),
+            shuffle=self.shuffle,
+        )
+        trainer = Trainer(
+            network, state["optimizer"], state["schedule"], alpha=self.alpha,
+            l1_alpha=self.l1_alpha, max_iter=self.max_iter, tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change, score_fn=self._score_outputs,
+            verbose=self.verbose,
+            exact_batch_norm=self.batch_norm and self.batch_norm_statistics == "exact",
+        )
+        result = trainer.fit(
+            batches, rng, validation=validation, t0=state["t"], epoch0=state["n_epochs"]
+        )
+        state["t"] = result.t
+        state["n_epochs"] += result.n_iter
+        state["history"] = state["history"] + result.history
+        if result.stop_reason == "interrupted":
+            warnings.warn(
+                "Training interrupted by user (KeyboardInterrupt) after "
+                f"{result.n_iter} epochs; the model keeps the best parameters "
+                "found so far.",
+                UserWarning,
+            )
+        elif result.stop_reason is None:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                "reached and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        return result, state
+
+    def _run_lbfgs(self, network, X, Y, sample_weight):
+        result = train_lbfgs(
+            network, X, Y, sample_weight, alpha=self.alpha, l1_alpha=self.l1_alpha,
+            max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
+            verbose=self.verbose,
+        )
+        if self.batch_norm:
+            network.set_population_statistics(lambda: [X])
+        if not np.all(np.isfinite(network.theta)):
+            from ._engine.errors import DivergenceError
+
+            raise DivergenceError(
+                "L-BFGS produced non-finite parameters; normalise the inputs "
+                "(e.g. StandardScaler) or increase alpha."
+            )
+        if result.status != 0:
+            warnings.warn(
+                f"lbfgs failed to converge after {result.nit} iteration(s) "
+                f"(status={result.status}):\n{result.message}\n\nIncrease the "
+                f"number of iterations (max_iter={self.max_iter}) or scale the data.",
+                ConvergenceWarning,
+            )
+        return result
+
+    def _record(self, network, state, result, n_outputs, sizes, validation):
+        """Copy the engine's result into scikit-learn-named fitted attributes."""
+        self._network = network
+        self._train_state = state
+        self.n_outputs_ = n_outputs
+        self.n_layers_ = len(sizes) + 2
+        self.out_activation_ = network.loss.out_activation
+        if state is None:  # lbfgs
+            self.n_iter_ = int(result.nit)
+            self.t_ = 0
+            self.loss_ = float(result.fun)
+            self.loss_curve_ = [self.loss_]
+            self.best_loss_ = self.loss_
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.history_ = []
+            return
+        history = state["history"]
+        self.history_ = history
+        self.n_iter_ = state["n_epochs"]
+        self.t_ = state["t"]
+        self.loss_curve_ = [h["train_loss"] for h in history]
+        self.loss_ = self.loss_curve_[-1] if history else np.nan
+        if validation is None:
+            self.best_loss_ = min(self.loss_curve_) if history else np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        else:
+            self.best_loss_ = None
+            self.validation_scores_ = [h.get("val_score") for h in history]
+            self.best_validation_score_ = max(
+                (s for s in self.validation_scores_ if s is not None), default=None
+            )
+
+    # -- inference ----------------------------------------------------------
+
+    def _forward(self, X):
+        """Network outputs for validated ``X``."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], reset=False,
+            dtype=(np.float32, np.float64),
+        )
+        with np.errstate(over="ignore", under="ignore"):
+            return self._network.predict(as_network_input(X, self._network.dtype))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

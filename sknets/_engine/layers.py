@@ -1,0 +1,240 @@
+"""Layers: each keeps what its backward pass needs from the last forward.
+
+Contract
+--------
+``param_specs()`` lists the trainable arrays as ``(name, shape, decayed)``;
+the network allocates them (and their gradients) as views into one flat
+buffer and hands them over with ``bind``. ``forward(X, training, rng,
+reuse_masks)`` returns the layer output; with ``training=True`` it caches,
+in a single slot, what ``backward(dY, need_input_grad)`` needs. Inference
+(``training=False``) writes nothing to the layer, so that several threads can
+predict at once. Non-trainable state (batch-normalisation population
+statistics) lives in ``state``, apart from the trainable arrays.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from .activations import ACTIVATIONS
+from .initializers import init_weights
+
+
+class Layer:
+    """Base class: no parameters, no state, identity."""
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.state = {}
+
+    def param_specs(self):
+        return []
+
+    def bind(self, params, grads):
+        self.params = params
+        self.grads = grads
+
+    def initialize(self, rng):
+        pass
+
+    def clear_cache(self):
+        for key in [k for k in self.__dict__ if k.startswith("_cache")]:
+            setattr(self, key, None)
+
+    def __getstate__(self):
+        # Views into the network's buffers are rebuilt by Network.__setstate__;
+        # pickling them would store independent copies.
+        state = self.__dict__.copy()
+        state["params"] = {}
+        state["grads"] = {}
+        for key in [k for k in state if k.startswith("_cache")]:
+            state[key] = None
+        return state
+
+
+class Dense(Layer):
+    """Affine map ``Z = X W + b``.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output widths.
+    init_activation : str
+        The activation that follows, which sets the initialisation range.
+
+    Notes
+    -----
+    With ``dZ`` the gradient of the loss at the output,
+    ``dW = X^T dZ``, ``db = sum_i dZ_i`` and ``dX = dZ W^T``.
+    """
+
+    def __init__(self, n_in, n_out, init_activation):
+        super().__init__()
+        self.n_in = n_in
+        self.n_out = n_out
+        self.init_activation = init_activation
+        self._cache_X = None
+
+    def param_specs(self):
+        return [("W", (self.n_in, self.n_out), True), ("b", (self.n_out,), False)]
+
+    def initialize(self, rng):
+        init_weights(self.params["W"], self.init_activation, rng)
+        self.params["b"][...] = 0
+
+    def forward(self, X, training=False, rng=None, reuse_masks=False):
+        if training:
+            self._cache_X = X
+        Z = X @ self.params["W"]
+        Z += self.params["b"]
+        return Z
+
+    def backward(self, dZ, need_input_grad=True):
+        X = self._cache_X
+        if sp.issparse(X):
+            self.grads["W"][...] = X.T @ dZ
+        else:
+            np.dot(X.T, dZ, out=self.grads["W"])
+        np.sum(dZ, axis=0, out=self.grads["b"])
+        if need_input_grad:
+            return dZ @ self.params["W"].T
+        return None
+
+
+class Activation(Layer):
+    """Element-wise non-linearity, applied in place to its input."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+        self._cache_A = None
+
+    def forward(self, X, training=False, rng=None, reuse_masks=False):
+        A = ACTIVATIONS[self.name][0](X)
+        if training:
+            self._cache_A = A
+        return A
+
+    def backward(self, dA, need_input_grad=True):
+        return ACTIVATIONS[self.name][1](self._cache_A, dA)
+
+
+class Dropout(Layer):
+    """Inverted dropout: zero each unit with probability ``rate`` in training.
+
+    Kept units are scaled by ``1 / (1 - rate)`` during training, so that the
+    expected input of the next layer is unchanged and inference is the
+    identity (Srivastava et al., 2014).
+    """
+
+    def __init__(self, rate):
+        super().__init__()
+        self.rate = rate
+        self._cache_mask = None
+
+    def forward(self, X, training=False, rng=None, reuse_masks=False):
+        if not training or self.rate == 0:
+            return X
+        if not (reuse_masks and self._cache_mask is not None):
+            keep = rng.random(X.shape, dtype=np.float32) >= self.rate
+            mask = keep.astype(X.dtype)
+            mask *= 1.0 / (1.0 - self.rate)
+            self._cache_mask = mask
+        if sp.issparse(X):
+            return sp.csr_matrix(X.multiply(self._cache_mask))
+        return X * self._cache_mask
+
+    def backward(self, dY, need_input_grad=True):
+        if self._cache_mask is None:
+            return dY
+        dY *= self._cache_mask
+        return dY
+
+
+class BatchNorm(Layer):
+    """Batch normalisation of pre-activations (Ioffe & Szegedy, 2015).
+
+    Notes
+    -----
+    In training, for a minibatch of ``m`` rows with per-unit mean ``mu`` and
+    variance ``s^2``::
+
+        xhat = (z - mu) / sqrt(s^2 + eps),    y = gamma * xhat + beta
+
+    and the gradient flows through the statistics::
+
+        dz = gamma / sqrt(s^2 + eps) * (dy - mean(dy) - xhat * mean(dy * xhat))
+
+    At inference the population mean and variance replace the minibatch ones:
+    running averages kept during training, or the exact values from a pass
+    over the training data (``set_population``).
+    """
+
+    def __init__(self, n_units, momentum=0.9, eps=1e-5):
+        super().__init__()
+        self.n_units = n_units
+        self.momentum = momentum
+        self.eps = eps
+        self._cache_xhat = None
+        self._cache_inv_std = None
+
+    def param_specs(self):
+        n = self.n_units
+        return [("gamma", (n,), False), ("beta", (n,), False)]
+
+    def initialize(self, rng):
+        self.params["gamma"][...] = 1
+        self.params["beta"][...] = 0
+        dtype = self.params["gamma"].dtype
+        self.state = {
+            "running_mean": np.zeros(self.n_units, dtype=dtype),
+            "running_var": np.ones(self.n_units, dtype=dtype),
+        }
+
+    def forward(self, Z, training=False, rng=None, reuse_masks=False):
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if not training:
+            scale = gamma / np.sqrt(self.state["running_var"] + self.eps)
+            shift = beta - self.state["running_mean"] * scale
+            out = Z * scale
+            out += shift
+            return out
+        m = Z.shape[0]
+        mu = Z.mean(axis=0)
+        xhat = Z - mu
+        var = np.mean(xhat * xhat, axis=0)
+        inv_std = 1.0 / np.sqrt(var + self.eps)
+        xhat *= inv_std
+        self._cache_xhat = xhat
+        self._cache_inv_std = inv_std
+        self._update_running(mu, var, m)
+        out = xhat * gamma
+        out += beta
+        return out
+
+    def _update_running(self, mu, var, m):
+        mom = self.momentum
+        unbiased = var * (m / (m - 1)) if m > 1 else var
+        self.state["running_mean"] *= mom
+        self.state["running_mean"] += (1 - mom) * mu
+        self.state["running_var"] *= mom
+        self.state["running_var"] += (1 - mom) * unbiased
+
+    def set_population(self, mean, var):
+        """Replace the running averages by exact population statistics."""
+        self.state["running_mean"][...] = mean
+        self.state["running_var"][...] = var
+
+    def backward(self, dY, need_input_grad=True):
+        xhat, inv_std = self._cache_xhat, self._cache_inv_std
+        m = dY.shape[0]
+        g_beta = self.grads["beta"]
+        g_gamma = self.grads["gamma"]
+        np.sum(dY, axis=0, out=g_beta)
+        np.sum(dY * xhat, axis=0, out=g_gamma)
+        if not need_input_grad:
+            return None
+        dZ = dY - g_beta / m
+        dZ -= xhat * (g_gamma / m)
+        dZ *= self.params["gamma"] * inv_std
+        return dZ

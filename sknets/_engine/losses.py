@@ -1,0 +1,117 @@
+"""Output non-linearities fused with their losses.
+
+Each loss works on the output pre-activation ``Z`` and the encoded targets
+``Y`` (same shape). For these canonical pairs the gradient of the loss with
+respect to ``Z`` is simply ``prediction - target``, which is both cheaper and
+numerically safer than chaining the two derivatives.
+
+The loss of a batch is the sample-weighted mean over rows of the per-row
+loss (summed over outputs); ``delta`` is its gradient with respect to ``Z``.
+"""
+
+import numpy as np
+from scipy.special import expit
+
+
+def _weighted_mean(row_values, sample_weight):
+    if sample_weight is None:
+        return float(np.mean(row_values, dtype=np.float64))
+    return float(np.dot(sample_weight, row_values) / np.sum(sample_weight))
+
+
+def _scale_delta(delta, sample_weight):
+    if sample_weight is None:
+        delta /= delta.shape[0]
+    else:
+        delta *= (sample_weight / np.sum(sample_weight))[:, np.newaxis].astype(
+            delta.dtype, copy=False
+        )
+    return delta
+
+
+class SoftmaxCrossEntropy:
+    """Softmax output with categorical cross-entropy (multiclass).
+
+    Notes
+    -----
+    ``p = softmax(z)``, ``L = -sum_k y_k log p_k``, ``dL/dz = p - y``. The log
+    is taken from the logits (``z - logsumexp(z)``), never from a clipped
+    probability.
+    """
+
+    out_activation = "softmax"
+
+    def output(self, Z):
+        Z -= Z.max(axis=1, keepdims=True)
+        np.exp(Z, out=Z)
+        Z /= Z.sum(axis=1, keepdims=True)
+        return Z
+
+    def loss(self, Z, Y, sample_weight=None):
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(shifted).sum(axis=1))
+        rows = log_norm - np.einsum("ij,ij->i", shifted, Y)
+        return _weighted_mean(rows, sample_weight)
+
+    def loss_and_delta(self, Z, Y, sample_weight=None):
+        """Return the loss and overwrite ``Z`` with ``dL/dZ``."""
+        value = self.loss(Z, Y, sample_weight)
+        delta = self.output(Z)
+        delta -= Y
+        return value, _scale_delta(delta, sample_weight)
+
+
+class SigmoidCrossEntropy:
+    """Logistic outputs with binary cross-entropy (binary and multilabel).
+
+    Notes
+    -----
+    ``p = 1 / (1 + exp(-z))``, ``L = -sum_k [y_k log p_k + (1 - y_k) log(1 - p_k)]``,
+    computed stably as ``sum_k log(1 + exp(z_k)) - y_k z_k``; ``dL/dz = p - y``.
+    """
+
+    out_activation = "logistic"
+
+    def output(self, Z):
+        return expit(Z, out=Z)
+
+    def loss(self, Z, Y, sample_weight=None):
+        rows = (np.logaddexp(0, Z) - Y * Z).sum(axis=1)
+        return _weighted_mean(rows, sample_weight)
+
+    def loss_and_delta(self, Z, Y, sample_weight=None):
+        value = self.loss(Z, Y, sample_weight)
+        delta = self.output(Z)
+        delta -= Y
+        return value, _scale_delta(delta, sample_weight)
+
+
+class SquaredError:
+    """Identity output with squared error (regression, real-valued autoencoders).
+
+    Notes
+    -----
+    ``L = 1/2 sum_k (z_k - y_k)^2``, ``dL/dz = z - y``.
+    """
+
+    out_activation = "identity"
+
+    def output(self, Z):
+        return Z
+
+    def loss(self, Z, Y, sample_weight=None):
+        diff = Z - Y
+        rows = 0.5 * np.einsum("ij,ij->i", diff, diff)
+        return _weighted_mean(rows, sample_weight)
+
+    def loss_and_delta(self, Z, Y, sample_weight=None):
+        value = self.loss(Z, Y, sample_weight)
+        Z -= Y
+        return value, _scale_delta(Z, sample_weight)
+
+
+LOSSES = {
+    "softmax_log_loss": SoftmaxCrossEntropy,
+    "logistic_log_loss": SigmoidCrossEntropy,
+    "squared_error": SquaredError,
+}

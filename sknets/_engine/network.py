@@ -1,0 +1,249 @@
+"""A feed-forward network whose parameters live in one flat buffer.
+
+All trainable arrays are views into ``theta`` and their gradients views into
+``grad``, so that an optimiser step is a few vectorised operations on two long
+vectors. Weight matrices come first in the buffer (``theta[:n_decayed]``), so
+weight decay touches one contiguous slice and never the biases or the
+batch-normalisation scale and shift.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from .layers import Activation, BatchNorm, Dense, Dropout
+from .losses import LOSSES
+
+# Rows per chunk at inference, so that memory stays bounded on any input.
+PREDICT_CHUNK_ROWS = 4096
+
+
+class Network:
+    """A stack of layers followed by a fused output loss.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        Applied in order; the last must be the output ``Dense`` layer.
+    loss : loss object
+        From :mod:`.losses`; supplies the output non-linearity.
+    dtype : numpy dtype
+        Of every parameter and computation.
+    """
+
+    def __init__(self, layers, loss, dtype=np.float32):
+        self.layers = layers
+        self.loss = loss
+        self.dtype = np.dtype(dtype)
+        specs = [
+            (i, name, shape, decayed)
+            for i, layer in enumerate(layers)
+            for name, shape, decayed in layer.param_specs()
+        ]
+        # Decayed arrays (weights) first, then the rest, each in layer order.
+        specs.sort(key=lambda s: not s[3])
+        self._layout = []
+        start = 0
+        for i, name, shape, decayed in specs:
+            size = int(np.prod(shape))
+            self._layout.append((i, name, start, shape))
+            start += size
+        self.n_decayed = sum(int(np.prod(s[2])) for s in specs if s[3])
+        self.theta = np.zeros(start, dtype=self.dtype)
+        self.grad = np.zeros(start, dtype=self.dtype)
+        self._bind()
+
+    def _bind(self):
+        params = [{} for _ in self.layers]
+        grads = [{} for _ in self.layers]
+        for i, name, start, shape in self._layout:
+            stop = start + int(np.prod(shape))
+            params[i][name] = self.theta[start:stop].reshape(shape)
+            grads[i][name] = self.grad[start:stop].reshape(shape)
+        for layer, p, g in zip(self.layers, params, grads):
+            layer.bind(p, g)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        # The gradient buffer is scratch space of a fit, not model state.
+        state["grad"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.grad = np.zeros_like(self.theta)
+        self._bind()
+
+    @property
+    def n_params(self):
+        return self.theta.size
+
+    def initialize(self, rng):
+        for layer in self.layers:
+            layer.initialize(rng)
+
+    def dense_layers(self):
+        return [layer for layer in self.layers if isinstance(layer, Dense)]
+
+    def get_state(self):
+        """Copy of the non-trainable state (batch-norm population statistics)."""
+        return [{k: v.copy() for k, v in layer.state.items()} for layer in self.layers]
+
+    def set_state(self, states):
+        for layer, state in zip(self.layers, states):
+            for key, value in state.items():
+                layer.state[key][...] = value
+
+    def clear_cache(self):
+        for layer in self.layers:
+            layer.clear_cache()
+
+    def forward(self, X, training=False, rng=None, reuse_masks=False, stop=None):
+        """Output pre-activation (or the output of layer ``stop - 1``)."""
+        out = X
+        for layer in self.layers[:stop]:
+            out = layer.forward(out, training, rng, reuse_masks)
+        return out
+
+    def backward(self, delta):
+        """Back-propagate ``delta = dL/dZ_out``, filling ``self.grad``."""
+        grad = delta
+        # No layer below the first trainable one needs a gradient.
+        first = next(i for i, layer in enumerate(self.layers) if layer.params)
+        for i in range(len(self.layers) - 1, first - 1, -1):
+            grad = self.layers[i].backward(grad, need_input_grad=i > first)
+
+    def predict(self, X, chunk_rows=PREDICT_CHUNK_ROWS):
+        """Network output (probabilities or values) in bounded-memory chunks."""
+        n = X.shape[0]
+        out = None
+        for start in range(0, n, chunk_rows):
+            Z = self.forward(X[start : start + chunk_rows])
+            P = self.loss.output(Z)
+            if out is None:
+                out = np.empty((n, P.shape[1]), dtype=P.dtype)
+            out[start : start + P.shape[0]] = P
+        return out
+
+    def penalty(self, alpha, l1_alpha, denominator):
+        """Weight-decay term of the loss: ``(alpha/2 |W|^2 + l1 |W|_1) / n``."""
+        if alpha == 0 and l1_alpha == 0:
+            return 0.0
+        w = self.theta[: self.n_decayed]
+        value = 0.0
+        if alpha:
+            value += 0.5 * alpha * float(np.dot(w, w))
+        if l1_alpha:
+            value += l1_alpha * float(np.abs(w).sum(dtype=np.float64))
+        return value / denominator
+
+    def add_penalty_grad(self, alpha, l1_alpha, denominator):
+        w = self.theta[: self.n_decayed]
+        g = self.grad[: self.n_decayed]
+        if alpha:
+            g += (alpha / denominator) * w
+        if l1_alpha:
+            g += (l1_alpha / denominator) * np.sign(w)
+
+    def loss_and_grad(
+        self, X, Y, sample_weight=None, alpha=0.0, l1_alpha=0.0, rng=None,
+        reuse_masks=False,
+    ):
+        """Training-mode loss of one batch; fills ``self.grad``.
+
+        The penalty is divided by the batch's total sample weight, as
+        scikit-learn's MLP does, so that ``alpha`` keeps its meaning there.
+        """
+        Z = self.forward(X, training=True, rng=rng, reuse_masks=reuse_masks)
+        value, delta = self.loss.loss_and_delta(Z, Y, sample_weight)
+        self.backward(delta)
+        denominator = X.shape[0] if sample_weight is None else sample_weight.sum()
+        value += self.penalty(alpha, l1_alpha, denominator)
+        self.add_penalty_grad(alpha, l1_alpha, denominator)
+        return value
+
+    def evaluate(self, X, Y, sample_weight=None, chunk_rows=PREDICT_CHUNK_ROWS):
+        """Inference-mode data loss (no penalty) and outputs over ``X``."""
+        n = X.shape[0]
+        total = 0.0
+        outputs = None
+        for start in range(0, n, chunk_rows):
+            stop = min(start + chunk_rows, n)
+            Z = self.forward(X[start:stop])
+            sw = None if sample_weight is None else sample_weight[start:stop]
+            weight = (stop - start) if sw is None else float(np.sum(sw))
+            if weight > 0:
+                total += self.loss.loss(Z, Y[start:stop], sw) * weight
+            P = self.loss.output(Z)
+            if outputs is None:
+                outputs = np.empty((n, P.shape[1]), dtype=P.dtype)
+            outputs[start:stop] = P
+        weight_total = n if sample_weight is None else float(np.sum(sample_weight))
+        return (total / weight_total if weight_total > 0 else 0.0), outputs
+
+    def set_population_statistics(self, chunks):
+        """Exact mean and variance of each batch-norm input over the data.
+
+        ``chunks()`` returns a fresh iterable of row blocks of the training
+        data. Layer by layer, in order: each layer's statistics are taken with
+        the earlier layers already in inference mode with their exact
+        statistics, which is the network that will be used at predict time.
+        """
+        for index, layer in enumerate(self.layers):
+            if not isinstance(layer, BatchNorm):
+                continue
+            total = np.zeros(layer.n_units, dtype=np.float64)
+            total_sq = np.zeros(layer.n_units, dtype=np.float64)
+            n = 0
+            for X in chunks():
+                Z = self.forward(X, stop=index)
+                total += Z.sum(axis=0, dtype=np.float64)
+                total_sq += np.einsum("ij,ij->j", Z, Z, dtype=np.float64)
+                n += Z.shape[0]
+            mean = total / n
+            var = np.maximum(total_sq / n - mean * mean, 0.0)
+            if n > 1:
+                var *= n / (n - 1)
+            layer.set_population(mean, var)
+
+
+def build_mlp(
+    n_features,
+    hidden_layer_sizes,
+    n_outputs,
+    activation="relu",
+    loss="softmax_log_loss",
+    dropout=0.0,
+    input_dropout=0.0,
+    batch_norm=False,
+    batch_norm_momentum=0.9,
+    dtype=np.float32,
+):
+    """Build the layers of a multi-layer perceptron.
+
+    Each hidden layer is ``Dense -> [BatchNorm] -> Activation -> [Dropout]``;
+    optional input dropout comes first; the output is a ``Dense`` layer whose
+    non-linearity is fused into ``loss``.
+    """
+    layers = []
+    if input_dropout > 0:
+        layers.append(Dropout(input_dropout))
+    n_in = n_features
+    for width in hidden_layer_sizes:
+        layers.append(Dense(n_in, width, activation))
+        if batch_norm:
+            layers.append(BatchNorm(width, momentum=batch_norm_momentum))
+        layers.append(Activation(activation))
+        if dropout > 0:
+            layers.append(Dropout(dropout))
+        n_in = width
+    loss_obj = LOSSES[loss]()
+    # The output layer gets the plain Glorot range whatever its non-linearity.
+    layers.append(Dense(n_in, n_outputs, "identity"))
+    return Network(layers, loss_obj, dtype=dtype)
+
+
+def as_network_input(X, dtype):
+    """Cast ``X`` to the network's dtype (CSR for sparse), copying only if needed."""
+    if sp.issparse(X):
+        return sp.csr_matrix(X, dtype=dtype, copy=False)
+    return np.asarray(X, dtype=dtype)

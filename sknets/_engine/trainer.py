@@ -1,0 +1,279 @@
+"""The training loop: minibatches, validation, schedules, stopping, recovery.
+
+The loop asks three separate objects what to do: the optimiser (how to
+step), the schedule (which learning rate, and whether a plateau lowers it)
+and the plateau monitor (whether the watched quantity still improves). It
+returns a :class:`TrainResult`; it never touches an estimator.
+"""
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+
+from .errors import DivergenceError
+from .stopping import PlateauMonitor
+
+
+class Minibatches:
+    """Minibatches of the training rows ``indices`` of ``X`` (None: all rows).
+
+    Rows are gathered by index into reusable buffers, so the data set itself
+    is never copied.
+    """
+
+    def __init__(self, X, Y, sample_weight=None, indices=None, batch_size=200,
+                 shuffle=True):
+        self.X = X
+        self.Y = Y
+        self.sample_weight = sample_weight
+        self.indices = indices
+        self.n_samples = X.shape[0] if indices is None else len(indices)
+        self.batch_size = max(1, min(batch_size, self.n_samples))
+        self.shuffle = shuffle
+
+    def __iter__(self):
+        raise TypeError("Use iterate(rng).")
+
+    def iterate(self, rng):
+        n, size = self.n_samples, self.batch_size
+        if self.indices is None and not self.shuffle:
+            for start in range(0, n, size):
+                yield self._slice(slice(start, start + size))
+            return
+        order = np.arange(n) if self.indices is None else np.array(self.indices)
+        if self.shuffle:
+            rng.shuffle(order)
+        for start in range(0, n, size):
+            yield self._gather(order[start : start + size])
+
+    def _slice(self, s):
+        sw = None if self.sample_weight is None else self.sample_weight[s]
+        return self.X[s], self.Y[s], sw
+
+    def _gather(self, idx):
+        sw = None if self.sample_weight is None else self.sample_weight[idx]
+        if sp.issparse(self.X):
+            return self.X[idx], self.Y[idx], sw
+        return np.take(self.X, idx, axis=0), np.take(self.Y, idx, axis=0), sw
+
+    def chunks(self, rows=4096):
+        """Row blocks of the training data, in order (for full passes)."""
+        order = None if self.indices is None else np.sort(self.indices)
+        for start in range(0, self.n_samples, rows):
+            if order is None:
+                yield self.X[start : start + rows]
+            else:
+                yield self.X[order[start : start + rows]]
+
+
+@dataclass
+class TrainResult:
+    """What one call of the training loop produced."""
+
+    history: list = field(default_factory=list)
+    n_iter: int = 0
+    t: int = 0
+    loss: float = math.nan
+    best_loss: float = math.inf
+    best_validation_score: float = None
+    best_epoch: int = None
+    stop_reason: str = None
+    n_recoveries: int = 0
+
+    @property
+    def converged(self):
+        return self.stop_reason == "plateau"
+
+
+class Trainer:
+    """Minibatch training of a :class:`~.network.Network`.
+
+    Parameters
+    ----------
+    network, optimizer, schedule
+        Engine objects; updated in place.
+    alpha, l1_alpha : float
+        L2 and L1 penalty strengths (scikit-learn's scaling).
+    max_iter : int
+        Epochs.
+    tol, n_iter_no_change
+        The plateau rule (see :class:`~.stopping.PlateauMonitor`).
+    score_fn : callable, optional
+        ``score_fn(Y_val, outputs, sample_weight) -> float``, higher is
+        better; with a validation set it is what the plateau rule watches.
+    verbose : bool
+        Print one line per epoch.
+    max_recoveries : int
+        Times a non-finite loss is undone (last good parameters restored,
+        rate divided by 10) before :class:`DivergenceError` is raised.
+    exact_batch_norm : bool
+        Replace the running batch-norm averages by a final exact pass.
+    """
+
+    def __init__(self, network, optimizer, schedule, *, alpha=0.0, l1_alpha=0.0,
+                 max_iter=200, tol=1e-4, n_iter_no_change=10, score_fn=None,
+                 verbose=False, max_recoveries=5, exact_batch_norm=False):
+        self.network = network
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.alpha = alpha
+        self.l1_alpha = l1_alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.score_fn = score_fn
+        self.verbose = verbose
+        self.max_recoveries = max_recoveries
+        self.exact_batch_norm = exact_batch_norm
+
+    def fit(self, batches, rng, validation=None, t0=0, epoch0=0):
+        """Train for up to ``max_iter`` epochs.
+
+        ``validation`` is ``(X_val, Y_val, sample_weight_val)`` or None. With
+        a validation set, the plateau rule watches the validation score and
+        the best epoch's parameters are restored at the end; without one, it
+        watches the training loss.
+        """
+        net = self.network
+        result = TrainResult(t=t0)
+        monitor = PlateauMonitor(
+            self.n_iter_no_change, self.tol,
+            mode="min" if validation is None else "max",
+        )
+        best = None
+        epoch = epoch0
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            try:
+                while result.n_iter < self.max_iter:
+                    record = self._run_epoch(batches, rng, result, epoch + 1)
+                    if record is None:
+                        continue  # recovered from divergence: redo the epoch
+                    epoch += 1
+                    if validation is not None:
+                        self._validate(validation, record)
+                    self.schedule.on_epoch_end(result.t)
+                    result.history.append(record)
+                    self._print(record)
+                    watched = (record["train_loss"] if validation is None
+                               else record["val_score"])
+                    if monitor.update(watched, epoch) and validation is not None:
+                        best = (net.theta.copy(), net.get_state())
+                    if monitor.plateau:
+                        if not self.schedule.on_plateau():
+                            result.stop_reason = "plateau"
+                            break
+                        monitor.reset_count()
+            except KeyboardInterrupt:
+                result.stop_reason = "interrupted"
+                if not np.all(np.isfinite(net.theta)):
+                    net.theta[...] = self._good[0]
+                    net.set_state(self._good[1])
+        if best is not None:
+            net.theta[...] = best[0]
+            net.set_state(best[1])
+        if validation is not None:
+            result.best_validation_score = monitor.best
+            result.best_epoch = monitor.best_epoch
+        if self.exact_batch_norm:
+            net.set_population_statistics(batches.chunks)
+        net.clear_cache()
+        return result
+
+    def _run_epoch(self, batches, rng, result, epoch):
+        """One pass over the data; None if the loss diverged and was undone."""
+        net, opt = self.network, self.optimizer
+        self._good = (net.theta.copy(), net.get_state())
+        lr = self.schedule.learning_rate
+        start = time.perf_counter()
+        total = 0.0
+        for Xb, Yb, swb in batches.iterate(rng):
+            value = net.loss_and_grad(Xb, Yb, swb, self.alpha, self.l1_alpha, rng)
+            if not math.isfinite(value):
+                break
+            opt.step(net.theta, net.grad, lr)
+            total += value * Xb.shape[0]
+        else:
+            loss = total / batches.n_samples
+            if math.isfinite(loss) and np.all(np.isfinite(net.theta)):
+                result.n_iter += 1
+                result.t += batches.n_samples
+                result.loss = loss
+                result.best_loss = min(result.best_loss, loss)
+                return {
+                    "epoch": epoch, "train_loss": loss, "learning_rate": lr,
+                    "seconds": time.perf_counter() - start,
+                }
+        self._recover(result, epoch)
+        return None
+
+    def _recover(self, result, epoch):
+        net = self.network
+        net.theta[...] = self._good[0]
+        net.set_state(self._good[1])
+        self.optimizer.reset()
+        result.n_recoveries += 1
+        if result.n_recoveries > self.max_recoveries:
+            raise DivergenceError(
+                f"Training diverged: the loss became non-finite in epoch {epoch} "
+                f"even after lowering the learning rate {self.max_recoveries} "
+                "times. Lower learning_rate_init, normalise the inputs (e.g. "
+                "StandardScaler) or add weight decay."
+            )
+        self.schedule.scale(0.1)
+        warnings.warn(
+            f"The training loss became non-finite in epoch {epoch}; restored the "
+            "parameters from before that epoch, reset the optimiser and lowered "
+            f"the learning rate to {self.schedule.learning_rate:.3g}.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+
+    def _validate(self, validation, record):
+        X_val, Y_val, sw_val = validation
+        loss, outputs = self.network.evaluate(X_val, Y_val, sw_val)
+        record["val_loss"] = loss
+        record["val_score"] = (
+            -loss if self.score_fn is None else self.score_fn(Y_val, outputs, sw_val)
+        )
+
+    def _print(self, record):
+        if not self.verbose:
+            return
+        line = f"Iteration {record['epoch']}, loss = {record['train_loss']:.8f}"
+        if "val_score" in record:
+            line += (f", validation loss = {record['val_loss']:.8f}"
+                     f", validation score = {record['val_score']:.6f}")
+        print(f"{line}, learning rate = {record['learning_rate']:.3g}"
+              f", {record['seconds']:.2f} s")
+
+
+def train_lbfgs(network, X, Y, sample_weight=None, *, alpha=0.0, l1_alpha=0.0,
+                max_iter=200, max_fun=15000, tol=1e-4, verbose=False):
+    """Full-batch L-BFGS through :func:`scipy.optimize.minimize`.
+
+    Returns the scipy ``OptimizeResult``; the network holds its solution.
+    """
+    dtype = network.theta.dtype
+
+    def objective(theta):
+        network.theta[...] = theta.astype(dtype, copy=False)
+        value = network.loss_and_grad(X, Y, sample_weight, alpha, l1_alpha)
+        return value, network.grad.astype(np.float64)
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        result = scipy.optimize.minimize(
+            objective, network.theta.astype(np.float64), method="L-BFGS-B",
+            jac=True,
+            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+        )
+    network.theta[...] = result.x.astype(dtype)
+    network.clear_cache()
+    if verbose:
+        print(f"L-BFGS: {result.nit} iterations, loss = {result.fun:.8f}: "
+              f"{result.message}")
+    return result

@@ -1,0 +1,392 @@
+"""Multi-layer perceptron estimators."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from ._base import BaseMLP
+from ._sklearn_compat import _fit_context
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    """Multi-layer perceptron classifier with the full training recipe.
+
+    A drop-in superset of :class:`sklearn.neural_network.MLPClassifier`:
+    every parameter of scikit-learn's estimator keeps its name, meaning and
+    default, and new ones add the techniques it lacks (Adagrad, learning-rate
+    halving on a validation plateau, dropout, batch normalisation, an L1
+    penalty, float32 computation, a user-given validation set).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of units of the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Hidden-layer non-linearity.
+
+    solver : {'lbfgs', 'sgd', 'adam', 'adagrad'}, default='adam'
+        Optimiser. 'sgd' is minibatch SGD with (Nesterov) momentum, 'adagrad'
+        scales each parameter's rate by the root of its summed squared
+        gradients, 'adam' is scikit-learn's default, 'lbfgs' a full-batch
+        quasi-Newton method for small data.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty (weight decay) on the weights, not the
+        biases; divided by the minibatch size as in scikit-learn.
+
+    batch_size : int or 'auto', default='auto'
+        Minibatch size; 'auto' is ``min(200, n_samples)``. Unused by 'lbfgs'.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'halving'}, \
+            default='constant'
+        Learning-rate schedule for 'sgd' and 'adagrad' ('adam' uses only
+        'halving', and otherwise keeps ``learning_rate_init`` as in
+        scikit-learn).
+
+        - 'constant': ``learning_rate_init`` throughout.
+        - 'invscaling': ``learning_rate_init / (t + 1) ** power_t``, ``t`` the
+          number of samples seen.
+        - 'adaptive': divided by 5 each time the monitored quantity stops
+          improving for ``n_iter_no_change`` epochs; training stops below 1e-6.
+        - 'halving': kept while the monitored quantity improves, divided by 2
+          when it stops improving for ``n_iter_no_change`` epochs; training
+          stops when it falls below ``min_learning_rate``.
+
+        The monitored quantity is the validation score when a validation set
+        is used (``early_stopping=True`` or ``X_val`` given), otherwise the
+        training loss.
+
+    learning_rate_init : float, default=0.001
+        Initial learning rate.
+
+    power_t : float, default=0.5
+        Exponent of 'invscaling'.
+
+    max_iter : int, default=200
+        Maximum number of epochs ('lbfgs': iterations).
+
+    shuffle : bool, default=True
+        Whether to shuffle the training rows before each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds every random choice: initial weights, validation split,
+        shuffling and dropout masks. An int gives reproducible fits.
+
+    tol : float, default=1e-4
+        Minimum improvement of the monitored quantity; see ``n_iter_no_change``.
+
+    verbose : bool, default=False
+        Print one progress line per epoch.
+
+    warm_start : bool, default=False
+        Continue from the fitted weights and optimiser state (velocity,
+        accumulators, learning rate) on the next ``fit`` when the network
+        shape is unchanged.
+
+    momentum : float, default=0.9
+        Momentum of 'sgd', in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with 'sgd' and momentum > 0.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified)
+        and stop when the validation accuracy has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; the best epoch's parameters are
+        restored.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out when ``early_stopping=True``.
+
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's decay rates of the first and second moment estimates.
+
+    epsilon : float, default=1e-8
+        Numerical-stability constant of 'adam' and 'adagrad'.
+
+    n_iter_no_change : int, default=10
+        Patience: epochs without improvement by ``tol`` before stopping, or
+        before a plateau-driven schedule lowers the rate.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of 'lbfgs'.
+
+    l1_alpha : float, default=0.0
+        Strength of an L1 penalty on the weights, scaled like ``alpha``.
+
+    dropout : float, default=0.0
+        Probability of zeroing each hidden unit during training (0.5 is the
+        classic choice). Never applied at predict time.
+
+    input_dropout : float, default=0.0
+        Probability of zeroing each input feature during training (0.2 is
+        usual).
+
+    batch_norm : bool, default=False
+        Normalise each hidden layer's pre-activations over the minibatch,
+        with a learned scale and shift.
+
+    batch_norm_momentum : float, default=0.9
+        Decay of the running averages of the batch-norm statistics.
+
+    batch_norm_statistics : {'running', 'exact'}, default='running'
+        Population statistics used at predict time: the running averages, or
+        the exact mean and variance from a final pass over the training data.
+
+    min_learning_rate : float, default=1e-6
+        Floor of the 'halving' schedule.
+
+    dtype : {'float32', 'float64'}, default='float32'
+        Precision of the parameters and of all computation.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+        Class labels.
+
+    loss_ : float
+        Training loss (with penalty) of the last epoch.
+
+    best_loss_ : float or None
+        Lowest training loss; None when a validation set is used.
+
+    loss_curve_ : list of float
+        Training loss of each epoch.
+
+    validation_scores_ : list of float or None
+        Validation accuracy of each epoch; None without a validation set.
+
+    best_validation_score_ : float or None
+        Best validation accuracy; None without a validation set.
+
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``learning_rate``, ``seconds``,
+        and ``val_loss``, ``val_score`` with a validation set.
+
+    t_ : int
+        Training samples seen.
+
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the weight matrix from layer i to layer i + 1.
+
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the bias vector of layer i + 1.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen during fit, when X has string column names.
+
+    n_iter_ : int
+        Epochs run ('lbfgs': iterations).
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of output units.
+
+    out_activation_ : str
+        Output non-linearity: 'softmax' or 'logistic'.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : scikit-learn's estimator, which
+        this one extends.
+
+    Notes
+    -----
+    The network computes ``h_0 = x``, ``h_l = g(BN(h_{l-1} W_l + b_l))`` for the
+    hidden layers (batch normalisation optional, dropout on ``h_l`` in
+    training) and ``p = softmax(h_{L-1} W_L + b_L)`` (logistic for binary and
+    multilabel targets). It minimises the mean log-loss plus
+    ``(alpha / 2 |W|^2 + l1_alpha |W|_1) / n_batch``. Because the output
+    non-linearity is fused with the log-loss, the gradient at the output
+    pre-activation is ``p - y``.
+
+    References
+    ----------
+    Srivastava, N., Hinton, G., Krizhevsky, A., Sutskever, I. and
+    Salakhutdinov, R. (2014). Dropout: a simple way to prevent neural networks
+    from overfitting. JMLR 15.
+
+    Ioffe, S. and Szegedy, C. (2015). Batch normalization: accelerating deep
+    network training by reducing internal covariate shift. ICML.
+
+    Duchi, J., Hazan, E. and Singer, Y. (2011). Adaptive subgradient methods
+    for online learning and stochastic optimization. JMLR 12.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sknets import MLPClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), MLPClassifier(
+    ...     hidden_layer_sizes=(64,), solver="sgd", learning_rate_init=0.1,
+    ...     dropout=0.2, early_stopping=True, random_state=0)).fit(X, y)
+    >>> clf.score(X, y) > 0.95
+    True
+    """
+
+    def __init__(
+        self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+        alpha=0.0001, batch_size="auto", learning_rate="constant",
+        learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+        random_state=None, tol=1e-4, verbose=False, warm_start=False,
+        momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+        validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+        n_iter_no_change=10, max_fun=15000, l1_alpha=0.0, dropout=0.0,
+        input_dropout=0.0, batch_norm=False, batch_norm_momentum=0.9,
+        batch_norm_statistics="running", min_learning_rate=1e-6, dtype="float32",
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            l1_alpha=l1_alpha, dropout=dropout, input_dropout=input_dropout,
+            batch_norm=batch_norm, batch_norm_momentum=batch_norm_momentum,
+            batch_norm_statistics=batch_norm_statistics,
+            min_learning_rate=min_learning_rate, dtype=dtype,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
+        """Fit the network to ``X`` and class labels ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (dense, CSR or CSC; a DataFrame keeps its feature
+            names).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a label indicator matrix for multilabel targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the training samples in the loss.
+        X_val, y_val : array-like, default=None
+            A validation set of your own (instead of the held-out
+            ``validation_fraction``): its accuracy is recorded each epoch,
+            drives early stopping and plateau schedules, and the best epoch's
+            parameters are restored at the end.
+
+        Returns
+        -------
+        self : MLPClassifier
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, X_val, y_val)
+
+    def _encode_targets(self, y, fitting):
+        if fitting:
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
+            binarizer = LabelBinarizer().fit(y)
+            if len(binarizer.classes_) < 2:
+                raise ValueError(
+                    "MLPClassifier needs samples of at least 2 classes in the "
+                    "data, but the data contains only one class: "
+                    f"{binarizer.classes_[0]!r}."
+                )
+            self._label_binarizer = binarizer
+            self.classes_ = binarizer.classes_
+        elif y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y)
+        if self._label_binarizer.y_type_ != "multilabel-indicator":
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if unseen.size:
+                raise ValueError(
+                    f"y_val contains labels not seen in y: {unseen.tolist()}."
+                )
+        Y = self._label_binarizer.transform(y)
+        return np.asarray(Y, dtype=np.dtype(self.dtype))
+
+    def _loss_name(self):
+        if self._label_binarizer.y_type_ == "multiclass":
+            return "softmax_log_loss"
+        return "logistic_log_loss"
+
+    def _stratify(self, y):
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return None
+        return y
+
+    def _score_outputs(self, Y, outputs, sample_weight):
+        if self._loss_name() == "softmax_log_loss":
+            correct = outputs.argmax(axis=1) == Y.argmax(axis=1)
+        else:
+            correct = np.all((outputs > 0.5) == (Y > 0.5), axis=1)
+        return float(np.average(correct, weights=sample_weight))
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Predicted labels (an indicator matrix for multilabel targets).
+        """
+        outputs = self._forward(X)
+        if self.n_outputs_ == 1:
+            outputs = outputs.ravel()
+        return self._label_binarizer.inverse_transform(outputs)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities, columns in the order of ``classes_``
+            (independent label probabilities for multilabel targets).
+        """
+        outputs = self._forward(X)
+        if self.n_outputs_ == 1 and self._label_binarizer.y_type_ == "binary":
+            outputs = np.hstack([1 - outputs, outputs])
+        return outputs
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def __sklearn_is_fitted__(self):
+        return "_network" in self.__dict__
+
