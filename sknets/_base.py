@@ -12,7 +12,6 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -240,15 +239,19 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             return None, None
         indices = np.arange(X.shape[0])
         seed = int(rng.integers(np.iinfo(np.int32).max))
+        # At least 2 validation rows when there are at least 4 rows in all.
+        n_val = int(np.ceil(self.validation_fraction * len(indices)))
+        if len(indices) >= 4:
+            n_val = max(n_val, 2)
         try:
             train, val = train_test_split(
-                indices, test_size=self.validation_fraction, random_state=seed,
+                indices, test_size=n_val, random_state=seed,
                 stratify=self._stratify(y),
             )
         except ValueError:
             # Too few members in some class to stratify: split at random.
             train, val = train_test_split(
-                indices, test_size=self.validation_fraction, random_state=seed
+                indices, test_size=n_val, random_state=seed
             )
         if len(val) < 2:
             raise ValueError(

@@ -99,7 +99,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         restored.
 
     validation_fraction : float, default=0.1
-        Fraction of the training data held out when ``early_stopping=True``.
+        Fraction of the training data held out when ``early_stopping=True``
+        (at least 2 samples when there are 4 or more).
 
     beta_1, beta_2 : float, default=0.9, 0.999
         Adam's decay rates of the first and second moment estimates.
