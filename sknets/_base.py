@@ -382,7 +382,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             verbose=self.verbose,
         )
         if self.batch_norm:
-            network.set_population_statistics(lambda: [X])
+            network.set_population_statistics(lambda: [(X, sample_weight)])
         if not np.all(np.isfinite(network.theta)):
             from ._engine.errors import DivergenceError
 

@@ -167,8 +167,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Per epoch: ``epoch``, ``train_loss``, ``learning_rate``, ``seconds``,
         and ``val_loss``, ``val_score`` with a validation set.
 
-    t_ : int
-        Training samples seen.
+    t_ : int or float
+        Training samples seen, each counted with its sample weight (the time
+        of the 'invscaling' schedule).
 
     coefs_ : list of ndarray
         ``coefs_[i]`` is the weight matrix from layer i to layer i + 1.

@@ -82,7 +82,8 @@ class Dense(Layer):
         init_weights(self.params["W"], self.init_activation, rng)
         self.params["b"][...] = 0
 
-    def forward(self, X, training=False, rng=None, reuse_masks=False):
+    def forward(self, X, training=False, rng=None, reuse_masks=False,
+                sample_weight=None):
         if training:
             self._cache_X = X
         Z = X @ self.params["W"]
@@ -109,7 +110,8 @@ class Activation(Layer):
         self.name = name
         self._cache_A = None
 
-    def forward(self, X, training=False, rng=None, reuse_masks=False):
+    def forward(self, X, training=False, rng=None, reuse_masks=False,
+                sample_weight=None):
         A = ACTIVATIONS[self.name][0](X)
         if training:
             self._cache_A = A
@@ -132,7 +134,8 @@ class Dropout(Layer):
         self.rate = rate
         self._cache_mask = None
 
-    def forward(self, X, training=False, rng=None, reuse_masks=False):
+    def forward(self, X, training=False, rng=None, reuse_masks=False,
+                sample_weight=None):
         if not training or self.rate == 0:
             return X
         if not (reuse_masks and self._cache_mask is not None):
@@ -156,18 +159,21 @@ class BatchNorm(Layer):
 
     Notes
     -----
-    In training, for a minibatch of ``m`` rows with per-unit mean ``mu`` and
-    variance ``s^2``::
+    In training, for a minibatch with row weights ``p_i`` (``1/m``, or the
+    normalised sample weights), per-unit mean ``mu = sum_i p_i z_i`` and
+    variance ``s^2 = sum_i p_i (z_i - mu)^2``::
 
         xhat = (z - mu) / sqrt(s^2 + eps),    y = gamma * xhat + beta
 
     and the gradient flows through the statistics::
 
-        dz = gamma / sqrt(s^2 + eps) * (dy - mean(dy) - xhat * mean(dy * xhat))
+        dz_j = gamma / sqrt(s^2 + eps) * (dy_j - p_j sum_i dy_i
+                                          - p_j xhat_j sum_i dy_i xhat_i)
 
     At inference the population mean and variance replace the minibatch ones:
-    running averages kept during training, or the exact values from a pass
-    over the training data (``set_population``).
+    running averages of the batch statistics kept during training, or the
+    exact (weighted) mean and variance from a pass over the training data
+    (``set_population``).
     """
 
     def __init__(self, n_units, momentum=0.9, eps=1e-5):
@@ -177,6 +183,7 @@ class BatchNorm(Layer):
         self.eps = eps
         self._cache_xhat = None
         self._cache_inv_std = None
+        self._cache_p = None
 
     def param_specs(self):
         n = self.n_units
@@ -191,7 +198,8 @@ class BatchNorm(Layer):
             "running_var": np.ones(self.n_units, dtype=dtype),
         }
 
-    def forward(self, Z, training=False, rng=None, reuse_masks=False):
+    def forward(self, Z, training=False, rng=None, reuse_masks=False,
+                sample_weight=None):
         gamma, beta = self.params["gamma"], self.params["beta"]
         if not training:
             scale = gamma / np.sqrt(self.state["running_var"] + self.eps)
@@ -199,26 +207,35 @@ class BatchNorm(Layer):
             out = Z * scale
             out += shift
             return out
-        m = Z.shape[0]
-        mu = Z.mean(axis=0)
-        xhat = Z - mu
-        var = np.mean(xhat * xhat, axis=0)
+        if sample_weight is None:
+            p = None
+            mu = Z.mean(axis=0)
+            xhat = Z - mu
+            var = np.mean(xhat * xhat, axis=0)
+        else:
+            # Weighted statistics, so that a weight of 2 acts as a repeated row.
+            p = (sample_weight / np.sum(sample_weight)).astype(Z.dtype)
+            mu = p @ Z
+            xhat = Z - mu
+            var = p @ (xhat * xhat)
         inv_std = 1.0 / np.sqrt(var + self.eps)
         xhat *= inv_std
         self._cache_xhat = xhat
         self._cache_inv_std = inv_std
-        self._update_running(mu, var, m)
+        self._cache_p = p
+        self._update_running(mu, var)
         out = xhat * gamma
         out += beta
         return out
 
-    def _update_running(self, mu, var, m):
+    def _update_running(self, mu, var):
+        # The biased (population) batch variance is averaged: it is what a
+        # weighted batch and its repeated-rows equivalent have in common.
         mom = self.momentum
-        unbiased = var * (m / (m - 1)) if m > 1 else var
         self.state["running_mean"] *= mom
         self.state["running_mean"] += (1 - mom) * mu
         self.state["running_var"] *= mom
-        self.state["running_var"] += (1 - mom) * unbiased
+        self.state["running_var"] += (1 - mom) * var
 
     def set_population(self, mean, var):
         """Replace the running averages by exact population statistics."""
@@ -226,15 +243,20 @@ class BatchNorm(Layer):
         self.state["running_var"][...] = var
 
     def backward(self, dY, need_input_grad=True):
-        xhat, inv_std = self._cache_xhat, self._cache_inv_std
-        m = dY.shape[0]
+        xhat, inv_std, p = self._cache_xhat, self._cache_inv_std, self._cache_p
         g_beta = self.grads["beta"]
         g_gamma = self.grads["gamma"]
         np.sum(dY, axis=0, out=g_beta)
         np.sum(dY * xhat, axis=0, out=g_gamma)
         if not need_input_grad:
             return None
-        dZ = dY - g_beta / m
-        dZ -= xhat * (g_gamma / m)
+        if p is None:
+            m = dY.shape[0]
+            dZ = dY - g_beta / m
+            dZ -= xhat * (g_gamma / m)
+        else:
+            p = p[:, np.newaxis]
+            dZ = dY - p * g_beta
+            dZ -= (p * xhat) * g_gamma
         dZ *= self.params["gamma"] * inv_std
         return dZ

@@ -16,16 +16,19 @@ from scipy.special import expit
 def _weighted_mean(row_values, sample_weight):
     if sample_weight is None:
         return float(np.mean(row_values, dtype=np.float64))
-    return float(np.dot(sample_weight, row_values) / np.sum(sample_weight))
+    total = np.sum(sample_weight)
+    return float(np.dot(sample_weight, row_values) / total) if total > 0 else 0.0
 
 
 def _scale_delta(delta, sample_weight):
     if sample_weight is None:
         delta /= delta.shape[0]
-    else:
-        delta *= (sample_weight / np.sum(sample_weight))[:, np.newaxis].astype(
-            delta.dtype, copy=False
-        )
+        return delta
+    total = np.sum(sample_weight)
+    if total <= 0:
+        delta[...] = 0
+        return delta
+    delta *= (sample_weight / total)[:, np.newaxis].astype(delta.dtype, copy=False)
     return delta
 
 

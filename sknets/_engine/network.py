@@ -97,11 +97,15 @@ class Network:
         for layer in self.layers:
             layer.clear_cache()
 
-    def forward(self, X, training=False, rng=None, reuse_masks=False, stop=None):
-        """Output pre-activation (or the output of layer ``stop - 1``)."""
+    def forward(self, X, training=False, rng=None, reuse_masks=False, stop=None,
+                sample_weight=None):
+        """Output pre-activation (or the output of layer ``stop - 1``).
+
+        ``sample_weight`` weights the rows in the batch-norm statistics.
+        """
         out = X
         for layer in self.layers[:stop]:
-            out = layer.forward(out, training, rng, reuse_masks)
+            out = layer.forward(out, training, rng, reuse_masks, sample_weight)
         return out
 
     def backward(self, delta):
@@ -153,7 +157,8 @@ class Network:
         The penalty is divided by the batch's total sample weight, as
         scikit-learn's MLP does, so that ``alpha`` keeps its meaning there.
         """
-        Z = self.forward(X, training=True, rng=rng, reuse_masks=reuse_masks)
+        Z = self.forward(X, training=True, rng=rng, reuse_masks=reuse_masks,
+                         sample_weight=sample_weight)
         value, delta = self.loss.loss_and_delta(Z, Y, sample_weight)
         self.backward(delta)
         denominator = X.shape[0] if sample_weight is None else sample_weight.sum()
@@ -183,26 +188,31 @@ class Network:
     def set_population_statistics(self, chunks):
         """Exact mean and variance of each batch-norm input over the data.
 
-        ``chunks()`` returns a fresh iterable of row blocks of the training
-        data. Layer by layer, in order: each layer's statistics are taken with
-        the earlier layers already in inference mode with their exact
-        statistics, which is the network that will be used at predict time.
+        ``chunks()`` returns a fresh iterable of ``(X, sample_weight)`` row
+        blocks of the training data (weights may be None). Layer by layer, in
+        order: each layer's statistics are taken with the earlier layers
+        already in inference mode with their exact statistics, which is the
+        network that will be used at predict time. The variance is the
+        (weighted) population variance of the training data.
         """
         for index, layer in enumerate(self.layers):
             if not isinstance(layer, BatchNorm):
                 continue
             total = np.zeros(layer.n_units, dtype=np.float64)
             total_sq = np.zeros(layer.n_units, dtype=np.float64)
-            n = 0
-            for X in chunks():
-                Z = self.forward(X, stop=index)
-                total += Z.sum(axis=0, dtype=np.float64)
-                total_sq += np.einsum("ij,ij->j", Z, Z, dtype=np.float64)
-                n += Z.shape[0]
-            mean = total / n
-            var = np.maximum(total_sq / n - mean * mean, 0.0)
-            if n > 1:
-                var *= n / (n - 1)
+            weight = 0.0
+            for X, sw in chunks():
+                Z = self.forward(X, stop=index).astype(np.float64)
+                if sw is None:
+                    total += Z.sum(axis=0)
+                    total_sq += np.einsum("ij,ij->j", Z, Z)
+                    weight += Z.shape[0]
+                else:
+                    total += sw @ Z
+                    total_sq += sw @ (Z * Z)
+                    weight += float(np.sum(sw))
+            mean = total / weight
+            var = np.maximum(total_sq / weight - mean * mean, 0.0)
             layer.set_population(mean, var)
 
 

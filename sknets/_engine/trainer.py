@@ -33,6 +33,13 @@ class Minibatches:
         self.sample_weight = sample_weight
         self.indices = indices
         self.n_samples = X.shape[0] if indices is None else len(indices)
+        # Samples per epoch, each counted with its weight: what the "time"
+        # of a schedule such as invscaling advances by.
+        if sample_weight is None:
+            self.weight_per_epoch = self.n_samples
+        else:
+            sw = sample_weight if indices is None else sample_weight[indices]
+            self.weight_per_epoch = float(np.sum(sw))
         self.batch_size = max(1, min(batch_size, self.n_samples))
         self.shuffle = shuffle
 
@@ -62,13 +69,15 @@ class Minibatches:
         return np.take(self.X, idx, axis=0), np.take(self.Y, idx, axis=0), sw
 
     def chunks(self, rows=4096):
-        """Row blocks of the training data, in order (for full passes)."""
+        """``(X, sample_weight)`` row blocks of the training data, in order."""
         order = None if self.indices is None else np.sort(self.indices)
+        sw = self.sample_weight
         for start in range(0, self.n_samples, rows):
             if order is None:
-                yield self.X[start : start + rows]
+                block = slice(start, start + rows)
             else:
-                yield self.X[order[start : start + rows]]
+                block = order[start : start + rows]
+            yield self.X[block], (None if sw is None else sw[block])
 
 
 @dataclass
@@ -192,6 +201,8 @@ class Trainer:
         start = time.perf_counter()
         total = 0.0
         for Xb, Yb, swb in batches.iterate(rng):
+            if swb is not None and not np.any(swb):
+                continue  # a batch of zero weight is no batch at all
             value = net.loss_and_grad(Xb, Yb, swb, self.alpha, self.l1_alpha, rng)
             if not math.isfinite(value):
                 break
@@ -201,7 +212,7 @@ class Trainer:
             loss = total / batches.n_samples
             if math.isfinite(loss) and np.all(np.isfinite(net.theta)):
                 result.n_iter += 1
-                result.t += batches.n_samples
+                result.t += batches.weight_per_epoch
                 result.loss = loss
                 result.best_loss = min(result.best_loss, loss)
                 return {
