@@ -48,11 +48,15 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     """Base class of the multi-layer perceptron estimators (not for direct use)."""
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like", Interval(Integral, 1, None, closed="left")
+        ],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
         "solver": [StrOptions({"lbfgs", "sgd", "adam", "adagrad"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")
+        ],
         "learning_rate": [
             StrOptions({"constant", "invscaling", "adaptive", "halving"})
         ],
@@ -173,7 +177,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         layers = self._network.dense_layers()
         if len(values) != len(layers):
             raise ValueError(f"Expected {len(layers)} arrays, got {len(values)}.")
-        for layer, value in zip(layers, values):
+        for layer, value in zip(layers, values, strict=True):
             value = np.asarray(value)
             if value.shape != layer.params[name].shape:
                 raise ValueError(
@@ -190,7 +194,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if self.solver == "lbfgs" and (self.dropout > 0 or self.input_dropout > 0):
             raise ValueError(
                 "dropout and input_dropout need a stochastic solver "
-                f"('sgd', 'adam' or 'adagrad'); got solver='lbfgs'."
+                "('sgd', 'adam' or 'adagrad'); got solver='lbfgs'."
             )
         return sizes
 
@@ -214,7 +218,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if self.batch_size > n_samples:
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is "
-                "going to be clipped."
+                "going to be clipped.",
+                stacklevel=2,
             )
         return min(self.batch_size, n_samples)
 
@@ -303,13 +308,18 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             self.__dict__.update(saved)
             raise
 
-    def _fit_unsafe(self, X, y, sample_weight, X_val, y_val):
+    def _prepare(self, X, y, sample_weight):
+        """Validate and encode the training data; the run's random generator."""
         sizes = self._check_options()
         X, y, sample_weight = self._validate_training_data(X, y, sample_weight)
         Y = self._encode_targets(y, fitting=True)
         rng = np.random.default_rng(
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         )
+        return X, y, Y, sample_weight, sizes, rng
+
+    def _fit_unsafe(self, X, y, sample_weight, X_val, y_val):
+        X, y, Y, sample_weight, sizes, rng = self._prepare(X, y, sample_weight)
         if self._can_warm_start(X.shape[1], Y.shape[1], sizes):
             network = copy.deepcopy(self._network)
             state = copy.deepcopy(self._train_state)
@@ -366,12 +376,14 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 f"{result.n_iter} epochs; the model keeps the best parameters "
                 "found so far.",
                 UserWarning,
+                stacklevel=2,
             )
         elif result.stop_reason is None:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         return result, state
 
@@ -396,6 +408,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 f"(status={result.status}):\n{result.message}\n\nIncrease the "
                 f"number of iterations (max_iter={self.max_iter}) or scale the data.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         return result
 
@@ -435,15 +448,20 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
 
     # -- inference ----------------------------------------------------------
 
-    def _forward(self, X):
-        """Network outputs for validated ``X``."""
+    def _validate_X(self, X):
+        """``X`` checked against the fit and cast for the network."""
         check_is_fitted(self)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], reset=False,
             dtype=(np.float32, np.float64),
         )
+        return as_network_input(X, self._network.dtype)
+
+    def _forward(self, X):
+        """Network outputs for ``X``."""
+        X = self._validate_X(X)
         with np.errstate(over="ignore", under="ignore"):
-            return self._network.predict(as_network_input(X, self._network.dtype))
+            return self._network.predict(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

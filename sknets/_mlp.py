@@ -299,7 +299,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 raise ValueError(
                     "MLPClassifier needs samples of at least 2 classes in the "
                     "data, but the data contains only one class: "
-                    f"{binarizer.classes_[0]!r}."
+                    f"{binarizer.classes_.tolist()[0]!r}."
                 )
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_

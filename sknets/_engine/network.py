@@ -43,7 +43,7 @@ class Network:
         specs.sort(key=lambda s: not s[3])
         self._layout = []
         start = 0
-        for i, name, shape, decayed in specs:
+        for i, name, shape, _ in specs:
             size = int(np.prod(shape))
             self._layout.append((i, name, start, shape))
             start += size
@@ -59,7 +59,7 @@ class Network:
             stop = start + int(np.prod(shape))
             params[i][name] = self.theta[start:stop].reshape(shape)
             grads[i][name] = self.grad[start:stop].reshape(shape)
-        for layer, p, g in zip(self.layers, params, grads):
+        for layer, p, g in zip(self.layers, params, grads, strict=True):
             layer.bind(p, g)
 
     def __getstate__(self):
@@ -89,7 +89,7 @@ class Network:
         return [{k: v.copy() for k, v in layer.state.items()} for layer in self.layers]
 
     def set_state(self, states):
-        for layer, state in zip(self.layers, states):
+        for layer, state in zip(self.layers, states, strict=True):
             for key, value in state.items():
                 layer.state[key][...] = value
 

@@ -28,7 +28,7 @@ class Constant:
 
 
 class InvScaling(Constant):
-    """``lr = lr_init / (t + 1) ** power_t``, ``t`` the samples seen (scikit-learn's)."""
+    """``lr = lr_init / (t + 1) ** power_t``, ``t`` the samples seen."""
 
     def __init__(self, learning_rate_init, power_t=0.5):
         super().__init__(learning_rate_init)
