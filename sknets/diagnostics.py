@@ -42,12 +42,12 @@ class GradientCheckReport:
     @property
     def max_error(self):
         """float: the largest relative error over all arrays."""
-        return max(self.errors.values())
+        return float(max(self.errors.values()))
 
     @property
     def passed(self):
         """bool: whether every array is within ``tolerance``."""
-        return self.max_error <= self.tolerance
+        return bool(self.max_error <= self.tolerance)
 
     def __str__(self):
         width = max(len(name) for name in self.errors)
