@@ -122,6 +122,48 @@ def test_backprop_matches_central_differences(activation, loss, batch_norm, drop
             assert np.median(g) > 10 * FLOOR, (name, np.median(g))
 
 
+@pytest.mark.parametrize("dropout", [False, True], ids=["no_dropout", "dropout"])
+@pytest.mark.parametrize("loss", LOSS_NAMES)
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
+def test_backprop_matches_central_differences_without_sample_weights(
+    activation, loss, dropout
+):
+    # Batch-norm has a separate (unweighted) path when no weights are given.
+    net, X, Y, _ = _problem(activation, loss, True, dropout)
+    errors = check_network_gradients(
+        net, X, Y, None, alpha=ALPHA, l1_alpha=L1_ALPHA,
+        rng=np.random.default_rng(1), epsilon=EPSILON, floor=FLOOR,
+    )
+    assert max(errors.values()) < TOLERANCE, errors
+
+
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_backprop_with_some_zero_sample_weights(activation, batch_norm):
+    net, X, Y, sw = _problem(activation, "softmax_log_loss", batch_norm, True)
+    sw[::3] = 0.0
+    errors = check_network_gradients(
+        net, X, Y, sw, alpha=ALPHA, l1_alpha=L1_ALPHA,
+        rng=np.random.default_rng(1), epsilon=EPSILON, floor=FLOOR,
+    )
+    assert max(errors.values()) < TOLERANCE, errors
+
+
+def test_weighted_gradient_equals_gradient_on_repeated_rows():
+    # Integer sample weights act as repeated rows, batch-norm included.
+    net, X, Y, _ = _problem("tanh", "softmax_log_loss", True, False)
+    weights = np.random.default_rng(3).integers(0, 4, size=N_SAMPLES)
+    weighted = as_float64(net)
+    repeated = as_float64(net)
+    loss_w = weighted.loss_and_grad(X, Y, weights.astype(np.float64), ALPHA,
+                                    L1_ALPHA)
+    loss_r = repeated.loss_and_grad(np.repeat(X, weights, axis=0),
+                                    np.repeat(Y, weights, axis=0), None, ALPHA,
+                                    L1_ALPHA)
+    assert loss_w == pytest.approx(loss_r, rel=1e-12)
+    np.testing.assert_allclose(weighted.grad, repeated.grad, rtol=1e-9, atol=1e-13)
+
+
 def test_dropout_masks_are_actually_exercised_by_the_check():
     # With dropout, a different mask draw gives a different gradient: the
     # check above really differentiates through the dropout layers.

@@ -982,42 +982,60 @@ def test_pickle_does_not_store_the_gradient_or_caches():
 # (i) The engine stays independent of scikit-learn and of the estimators.
 
 
+ALLOWED_TOP_LEVEL = {
+    "numpy", "scipy", "math", "time", "warnings", "dataclasses", "copy",
+    "__future__", "functools", "itertools", "typing", "numbers", "collections",
+}
+
+
+def _forbidden_imports(source, filename="<source>"):
+    """Imports, anywhere in ``source``, that leave numpy/scipy/stdlib/engine."""
+    bad = []
+    for node in ast.walk(ast.parse(source, filename=filename)):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                # Relative imports must stay inside the engine package:
+                # ``from .. import _mlp`` would reach the estimators.
+                if node.level != 1:
+                    bad.append("." * node.level + (node.module or ""))
+                continue
+            modules = [node.module]
+        else:
+            continue
+        for module in modules:
+            top = module.split(".")[0]
+            if top == "sknets":
+                if not module.startswith("sknets._engine"):
+                    bad.append(module)
+            elif top not in ALLOWED_TOP_LEVEL:  # sklearn included
+                bad.append(module)
+    return bad
+
+
 def test_engine_modules_import_neither_sklearn_nor_the_estimators():
     engine_dir = pathlib.Path(engine_pkg.__file__).parent
     files = sorted(engine_dir.glob("*.py"))
-    assert len(files) >= 10
-    allowed_top = {"numpy", "scipy", "math", "time", "warnings", "dataclasses",
-                   "copy", "__future__", "functools", "itertools", "typing",
-                   "numbers", "collections"}
+    assert {"network.py", "trainer.py", "layers.py"} <= {f.name for f in files}
     for path in files:
-        tree = ast.parse(path.read_text(), filename=str(path))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    # Relative imports must stay inside the engine package.
-                    assert node.level == 1, (path.name, ast.dump(node))
-                    continue
-                modules = [node.module]
-            else:
-                continue
-            for module in modules:
-                top = module.split(".")[0]
-                assert top != "sklearn", (path.name, module)
-                if top == "sknets":
-                    assert module.startswith("sknets._engine"), (path.name, module)
-                    continue
-                assert top in allowed_top, (path.name, module)
+        assert _forbidden_imports(path.read_text(), str(path)) == [], path.name
 
 
-def test_engine_import_check_would_catch_an_sklearn_import(tmp_path):
-    # The AST walk above sees imports nested in functions too.
-    source = "def f():\n    from sklearn.utils import check_array\n"
-    tree = ast.parse(source)
-    found = [node.module for node in ast.walk(tree)
-             if isinstance(node, ast.ImportFrom)]
-    assert found == ["sklearn.utils"]
+def test_engine_import_scan_flags_sklearn_and_estimator_imports():
+    source = (
+        "import numpy as np\n"
+        "from .layers import Dense\n"
+        "import sklearn\n"
+        "def f():\n"
+        "    from sklearn.utils import check_array\n"
+        "    from .. import _mlp\n"
+        "    from sknets._base import BaseMultilayerPerceptron\n"
+        "    import sknets._engine.losses\n"
+    )
+    assert _forbidden_imports(source) == [
+        "sklearn", "sklearn.utils", "..", "sknets._base",
+    ]
 
 
 def test_squared_error_network_is_constructible_from_engine_parts_only():
