@@ -164,6 +164,23 @@ def test_weighted_gradient_equals_gradient_on_repeated_rows():
     np.testing.assert_allclose(weighted.grad, repeated.grad, rtol=1e-9, atol=1e-13)
 
 
+def test_gradcheck_runs_in_float64_on_a_float32_network():
+    net64, X, Y, sw = _problem("tanh", "softmax_log_loss", True, True)
+    net32 = build_mlp(
+        N_FEATURES, HIDDEN, N_OUTPUTS, activation="tanh", batch_norm=True,
+        dropout=0.2, input_dropout=0.1, dtype=np.float32,
+    )
+    net32.initialize(np.random.default_rng(0))
+    net32.theta[...] = net64.theta
+    errors = check_network_gradients(
+        net32, X.astype(np.float32), Y, sw, alpha=ALPHA, l1_alpha=L1_ALPHA,
+        rng=np.random.default_rng(1), epsilon=EPSILON, floor=FLOOR,
+    )
+    # In float32 central differences with eps=1e-5 would be pure noise.
+    assert max(errors.values()) < TOLERANCE, errors
+    assert net32.theta.dtype == np.float32
+
+
 def test_dropout_masks_are_actually_exercised_by_the_check():
     # With dropout, a different mask draw gives a different gradient: the
     # check above really differentiates through the dropout layers.

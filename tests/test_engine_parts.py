@@ -700,25 +700,41 @@ class RecordingTrainer(Trainer):
         super()._validate(validation, record)
 
 
+class JumpSchedule(Constant):
+    """A sane rate for a few epochs, then a huge one that wrecks the fit."""
+
+    def __init__(self, learning_rate_init, huge, after):
+        super().__init__(learning_rate_init)
+        self.huge = huge
+        self.after = after
+        self.n_epochs = 0
+
+    def on_epoch_end(self, t):
+        self.n_epochs += 1
+        if self.n_epochs >= self.after:
+            self.learning_rate = self.huge
+
+
 def test_trainer_restores_the_best_validation_epoch():
-    X, Y = _classification()
-    # The validation labels are the opposite of the training labels, so
-    # the validation score falls as training fits the training data.
-    X_val, Y_val = _classification(n=40, seed=1, flip=True)
+    X, Y = _classification(n=80)
+    X_val, Y_val = _classification(n=40, seed=1)
     net = _net(batch_norm=True)
     trainer = RecordingTrainer(
-        net, SGD(net.n_params, np.float64, momentum=0.9), Constant(0.1),
-        max_iter=15, n_iter_no_change=100,
+        net, SGD(net.n_params, np.float64, momentum=0.9),
+        JumpSchedule(0.05, huge=10.0, after=6), max_iter=12, n_iter_no_change=100,
     )
     result = trainer.fit(Minibatches(X, Y, batch_size=20),
                          np.random.default_rng(0), validation=(X_val, Y_val, None))
     scores = [record["val_score"] for record in result.history]
-    assert len(scores) == 15
+    assert len(scores) == len(trainer.snapshots) == 12
     best = int(np.argmax(scores))
+    # The setup has the validation score improve, then collapse.
+    assert 0 < best < 11
+    assert scores[best] > scores[0]
+    assert max(scores[best + 1:]) < scores[best] - 1.0
     assert result.best_epoch == best + 1
     assert result.best_validation_score == scores[best]
-    # The setup really makes the validation score worse later on.
-    assert scores[-1] < scores[best] - 0.05
+    # The parameters and batch-norm statistics of that epoch are restored.
     best_theta, best_state = trainer.snapshots[best]
     np.testing.assert_array_equal(net.theta, best_theta)
     for layer_state, saved in zip(net.get_state(), best_state, strict=True):
@@ -728,6 +744,21 @@ def test_trainer_restores_the_best_validation_epoch():
     # ...and the restored network does score the best validation score.
     loss, _ = net.evaluate(X_val, Y_val)
     assert -loss == pytest.approx(scores[best], rel=1e-12)
+
+
+def test_trainer_restores_the_first_epoch_when_validation_only_gets_worse():
+    X, Y = _classification()
+    # Validation labels opposite to the training labels.
+    X_val, Y_val = _classification(n=40, seed=1, flip=True)
+    net = _net()
+    trainer = RecordingTrainer(net, SGD(net.n_params, np.float64), Constant(0.1),
+                               max_iter=5, n_iter_no_change=100)
+    result = trainer.fit(Minibatches(X, Y, batch_size=20),
+                         np.random.default_rng(0), validation=(X_val, Y_val, None))
+    scores = [record["val_score"] for record in result.history]
+    assert all(a > b for a, b in zip(scores, scores[1:], strict=False))
+    assert result.best_epoch == 1
+    np.testing.assert_array_equal(net.theta, trainer.snapshots[0][0])
 
 
 def test_trainer_without_validation_keeps_the_last_parameters():
@@ -864,6 +895,45 @@ def test_trainer_with_a_huge_learning_rate_diverges_without_nan_parameters():
             trainer.fit(Minibatches(X, Y, batch_size=10), np.random.default_rng(0))
     assert np.all(np.isfinite(net.theta))
     np.testing.assert_array_equal(net.theta, theta0)
+
+
+def test_trainer_keyboard_interrupt_stops_with_finite_parameters():
+    X, Y = _classification()
+    net = _net()
+
+    class InterruptingSGD(SGD):
+        n = 0
+        theta_before = None
+
+        def step(self, theta, grad, learning_rate):
+            self.n += 1
+            if self.n == 4:  # second epoch, first step
+                self.theta_before = theta.copy()
+                theta[0] = np.nan
+                raise KeyboardInterrupt
+            super().step(theta, grad, learning_rate)
+
+    opt = InterruptingSGD(net.n_params, np.float64)
+    trainer = Trainer(net, opt, Constant(0.1), max_iter=10)
+    result = trainer.fit(Minibatches(X, Y, batch_size=20), np.random.default_rng(0))
+    assert result.stop_reason == "interrupted"
+    assert result.n_iter == 1
+    np.testing.assert_array_equal(net.theta, opt.theta_before)
+
+
+def test_trainer_invscaling_time_counts_weighted_samples():
+    X, Y = _classification(n=40)
+    sample_weight = np.full(40, 0.5)
+    net = _net()
+    trainer = Trainer(net, SGD(net.n_params, np.float64), InvScaling(0.2, 0.5),
+                      max_iter=4, n_iter_no_change=100)
+    batches = Minibatches(X, Y, sample_weight, batch_size=10)
+    result = trainer.fit(batches, np.random.default_rng(0))
+    rates = [record["learning_rate"] for record in result.history]
+    # Each epoch advances the time by the total weight, 20.
+    expected = [0.2] + [0.2 / (20 * k + 1) ** 0.5 for k in (1, 2, 3)]
+    np.testing.assert_allclose(rates, expected, rtol=1e-14)
+    assert result.t == 80
 
 
 def test_trainer_treats_a_zero_weight_minibatch_as_an_empty_batch_not_divergence():

@@ -130,7 +130,8 @@ class Network:
 
     def penalty(self, alpha, l1_alpha, denominator):
         """Weight-decay term of the loss: ``(alpha/2 |W|^2 + l1 |W|_1) / n``."""
-        if alpha == 0 and l1_alpha == 0:
+        # A batch of zero total weight carries no penalty either.
+        if (alpha == 0 and l1_alpha == 0) or denominator <= 0:
             return 0.0
         w = self.theta[: self.n_decayed]
         value = 0.0
@@ -141,6 +142,8 @@ class Network:
         return value / denominator
 
     def add_penalty_grad(self, alpha, l1_alpha, denominator):
+        if denominator <= 0:
+            return
         w = self.theta[: self.n_decayed]
         g = self.grad[: self.n_decayed]
         if alpha:
