@@ -337,19 +337,48 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         self._record(network, state, result, Y.shape[1], sizes, validation)
         return self
 
-    def _run_sgd(self, network, state, X, Y, sample_weight, train_idx, validation, rng):
+    def _schedule_params(self):
+        return (self.solver == "adam", self.learning_rate, self.learning_rate_init,
+                self.power_t, self.min_learning_rate)
+
+    def _new_optimizer(self, network):
+        return make_optimizer(
+            self.solver, network.n_params, network.dtype,
+            momentum=self.momentum, nesterov=self.nesterovs_momentum,
+            beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
+        )
+
+    def _continue_state(self, state, network):
+        """Training state for a warm start under the current parameters.
+
+        The optimiser's accumulators carry over while the solver is the same
+        (its hyper-parameters are refreshed); the schedule, with the rate it
+        has reached, carries over unless a schedule parameter was changed.
+        """
         if state is None:
-            state = {
-                "optimizer": make_optimizer(
-                    self.solver, network.n_params, network.dtype,
-                    momentum=self.momentum, nesterov=self.nesterovs_momentum,
-                    beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
-                ),
-                "schedule": self._make_schedule(),
-                "t": 0,
-                "n_epochs": 0,
-                "history": [],
-            }
+            return {"optimizer": self._new_optimizer(network),
+                    "solver": self.solver,
+                    "schedule": self._make_schedule(),
+                    "schedule_params": self._schedule_params(),
+                    "t": 0, "n_epochs": 0, "history": []}
+        if state["solver"] != self.solver:
+            state["optimizer"] = self._new_optimizer(network)
+            state["solver"] = self.solver
+        else:
+            optimizer = state["optimizer"]
+            for name, value in [("momentum", self.momentum),
+                                ("nesterov", self.nesterovs_momentum),
+                                ("beta_1", self.beta_1), ("beta_2", self.beta_2),
+                                ("epsilon", self.epsilon)]:
+                if hasattr(optimizer, name):
+                    setattr(optimizer, name, value)
+        if state["schedule_params"] != self._schedule_params():
+            state["schedule"] = self._make_schedule()
+            state["schedule_params"] = self._schedule_params()
+        return state
+
+    def _run_sgd(self, network, state, X, Y, sample_weight, train_idx, validation, rng):
+        state = self._continue_state(state, network)
         batches = Minibatches(
             X, Y, sample_weight, indices=train_idx,
             batch_size=self._batch_size(
@@ -442,9 +471,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         else:
             self.best_loss_ = None
             self.validation_scores_ = [h.get("val_score") for h in history]
-            self.best_validation_score_ = max(
-                (s for s in self.validation_scores_ if s is not None), default=None
-            )
+            # The returned model's score (with exact batch-norm statistics it
+            # can differ from the best per-epoch score, taken with running ones).
+            self.best_validation_score_ = result.best_validation_score
 
     # -- inference ----------------------------------------------------------
 

@@ -82,9 +82,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Print one progress line per epoch.
 
     warm_start : bool, default=False
-        Continue from the fitted weights and optimiser state (velocity,
-        accumulators, learning rate) on the next ``fit`` when the network
-        shape is unchanged.
+        On the next ``fit``, continue from the fitted weights when the network
+        shape is unchanged, and from the optimiser's state (velocity,
+        accumulators) when the solver is unchanged (scikit-learn resets it).
+        The schedule, with the rate it has reached, carries over unless one
+        of ``learning_rate``, ``learning_rate_init``, ``power_t`` or
+        ``min_learning_rate`` was changed.
 
     momentum : float, default=0.9
         Momentum of 'sgd', in [0, 1].
@@ -161,7 +164,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Validation accuracy of each epoch; None without a validation set.
 
     best_validation_score_ : float or None
-        Best validation accuracy; None without a validation set.
+        Validation accuracy of the returned model (the best epoch's); None
+        without a validation set. With ``batch_norm_statistics='exact'`` the
+        epochs are scored with the running statistics, and this is the score
+        after the exact pass.
 
     history_ : list of dict
         Per epoch: ``epoch``, ``train_loss``, ``learning_rate``, ``seconds``,

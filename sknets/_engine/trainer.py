@@ -190,6 +190,12 @@ class Trainer:
             result.best_epoch = monitor.best_epoch
         if self.exact_batch_norm:
             net.set_population_statistics(batches.chunks)
+            if validation is not None and result.history:
+                # Score the model that is returned, not the one with the
+                # running statistics that the epochs were scored with.
+                record = {}
+                self._validate(validation, record)
+                result.best_validation_score = record["val_score"]
         net.clear_cache()
         return result
 
