@@ -47,6 +47,8 @@ def _check_hidden_layer_sizes(sizes):
 class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     """Base class of the multi-layer perceptron estimators (not for direct use)."""
 
+    _y_numeric = False
+
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
             "array-like", Interval(Integral, 1, None, closed="left")
@@ -88,6 +90,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         "batch_norm_statistics": [StrOptions({"running", "exact"})],
         "min_learning_rate": [Interval(Real, 0, None, closed="left")],
         "dtype": [StrOptions({"float32", "float64"})],
+        "scoring": [None, StrOptions({"loss"})],
     }
 
     @abstractmethod
@@ -98,6 +101,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         early_stopping, validation_fraction, beta_1, beta_2, epsilon,
         n_iter_no_change, max_fun, l1_alpha, dropout, input_dropout, batch_norm,
         batch_norm_momentum, batch_norm_statistics, min_learning_rate, dtype,
+        scoring,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -130,12 +134,17 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         self.batch_norm_statistics = batch_norm_statistics
         self.min_learning_rate = min_learning_rate
         self.dtype = dtype
+        self.scoring = scoring
 
     # -- hooks for the subclasses ---------------------------------------
 
     @abstractmethod
-    def _encode_targets(self, y, fitting):
+    def _encode_targets(self, y, fitting, classes=None):
         """Targets as a float array (n_samples, n_outputs) for the loss."""
+
+    def _effective_sample_weight(self, y, sample_weight):
+        """Sample weights as the loss sees them (the classifier adds class weights)."""
+        return sample_weight
 
     @abstractmethod
     def _loss_name(self):
@@ -198,12 +207,12 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             )
         return sizes
 
-    def _validate_training_data(self, X, y, sample_weight):
+    def _validate_training_data(self, X, y, sample_weight, reset=True):
         dtype = np.dtype(self.dtype)
         other = np.float64 if dtype == np.float32 else np.float32
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
-            dtype=(dtype, other),
+            dtype=(dtype, other), reset=reset, y_numeric=self._y_numeric,
         )
         X = as_network_input(X, dtype)
         if sample_weight is not None:
@@ -223,8 +232,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             )
         return min(self.batch_size, n_samples)
 
-    def _split(self, X, Y, y, sample_weight, X_val, y_val, rng):
+    def _split(self, X, Y, y, sample_weight, X_val, y_val, sample_weight_val, rng):
         """Training row indices and the validation triple (or None)."""
+        if X_val is None and y_val is None and sample_weight_val is not None:
+            raise ValueError("sample_weight_val needs X_val and y_val.")
         if X_val is not None or y_val is not None:
             if X_val is None or y_val is None:
                 raise ValueError("X_val and y_val must be given together.")
@@ -239,7 +250,14 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                     f"X_val and y_val have {X_val.shape[0]} and {y_val.shape[0]} "
                     "samples; they must have the same number."
                 )
-            return None, (X_val, self._encode_targets(y_val, fitting=False), None)
+            if sample_weight_val is not None:
+                sample_weight_val = _check_sample_weight(
+                    sample_weight_val, X_val, dtype=np.float64,
+                    ensure_non_negative=True,
+                )
+            sample_weight_val = self._effective_sample_weight(y_val, sample_weight_val)
+            Y_val = self._encode_targets(y_val, fitting=False)
+            return None, (X_val, Y_val, sample_weight_val)
         if not self.early_stopping:
             return None, None
         indices = np.arange(X.shape[0])
@@ -288,37 +306,55 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             min_learning_rate=self.min_learning_rate,
         )
 
+    def _architecture(self, n_features, n_outputs, sizes):
+        return (n_features, sizes, n_outputs, self.activation, self._loss_name(),
+                self.dropout, self.input_dropout, self.batch_norm,
+                self.batch_norm_momentum, self.dtype)
+
     def _can_warm_start(self, n_features, n_outputs, sizes):
         if not (self.warm_start and "_network" in self.__dict__):
             return False
-        widths = tuple(layer.n_out for layer in self._network.dense_layers())
-        return (
-            self._network.dense_layers()[0].n_in == n_features
-            and widths == sizes + (n_outputs,)
-            and self._network.dtype == np.dtype(self.dtype)
+        if self._architecture_ == self._architecture(n_features, n_outputs, sizes):
+            return True
+        warnings.warn(
+            "warm_start=True but the network changed since the last fit (shape, "
+            "activation, dropout, batch normalisation or dtype): training starts "
+            "from new weights.",
+            UserWarning,
+            stacklevel=4,
         )
+        return False
 
-    def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
-        """Fit, leaving the estimator as it was if anything raises."""
+    def _atomic(self, method, *args):
+        """Run ``method``, leaving the estimator as it was if anything raises."""
         saved = self.__dict__.copy()
         try:
-            return self._fit_unsafe(X, y, sample_weight, X_val, y_val)
+            return method(*args)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
             raise
 
-    def _prepare(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None,
+             sample_weight_val=None):
+        return self._atomic(
+            self._fit_unsafe, X, y, sample_weight, X_val, y_val, sample_weight_val
+        )
+
+    def _random_generator(self):
+        return np.random.default_rng(
+            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        )
+
+    def _prepare(self, X, y, sample_weight, classes=None):
         """Validate and encode the training data; the run's random generator."""
         sizes = self._check_options()
         X, y, sample_weight = self._validate_training_data(X, y, sample_weight)
-        Y = self._encode_targets(y, fitting=True)
-        rng = np.random.default_rng(
-            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        )
-        return X, y, Y, sample_weight, sizes, rng
+        Y = self._encode_targets(y, fitting=True, classes=classes)
+        sample_weight = self._effective_sample_weight(y, sample_weight)
+        return X, y, Y, sample_weight, sizes, self._random_generator()
 
-    def _fit_unsafe(self, X, y, sample_weight, X_val, y_val):
+    def _fit_unsafe(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
         X, y, Y, sample_weight, sizes, rng = self._prepare(X, y, sample_weight)
         if self._can_warm_start(X.shape[1], Y.shape[1], sizes):
             network = copy.deepcopy(self._network)
@@ -326,15 +362,62 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         else:
             network = self._build_network(X.shape[1], Y.shape[1], sizes, rng)
             state = None
-        train_idx, validation = self._split(X, Y, y, sample_weight, X_val, y_val, rng)
+        train_idx, validation = self._split(
+            X, Y, y, sample_weight, X_val, y_val, sample_weight_val, rng
+        )
         if self.solver == "lbfgs":
             result = self._run_lbfgs(network, X, Y, sample_weight)
             state = None
         else:
-            result, state = self._run_sgd(
-                network, state, X, Y, sample_weight, train_idx, validation, rng
+            state = self._continue_state(state, network, rng)
+            result = self._run_sgd(
+                network, state, X, Y, sample_weight, train_idx, validation
             )
         self._record(network, state, result, Y.shape[1], sizes, validation)
+        self._architecture_ = self._architecture(X.shape[1], Y.shape[1], sizes)
+        return self
+
+    def _check_partial_fit_solver(self):
+        if self.solver not in STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+    def _partial_fit(self, X, y, sample_weight=None, classes=None):
+        return self._atomic(self._partial_fit_unsafe, X, y, sample_weight, classes)
+
+    def _partial_fit_unsafe(self, X, y, sample_weight, classes):
+        """One epoch over ``(X, y)``, continuing weights and optimiser state."""
+        if "_network" not in self.__dict__:
+            X, y, Y, sample_weight, sizes, rng = self._prepare(
+                X, y, sample_weight, classes=classes
+            )
+            network = self._build_network(X.shape[1], Y.shape[1], sizes, rng)
+            state = self._continue_state(None, network, rng)
+            self._architecture_ = self._architecture(X.shape[1], Y.shape[1], sizes)
+        else:
+            sizes = self._check_options()
+            X, y, sample_weight = self._validate_training_data(
+                X, y, sample_weight, reset=False
+            )
+            Y = self._encode_targets(y, fitting=False)
+            sample_weight = self._effective_sample_weight(y, sample_weight)
+            if self._architecture_ != self._architecture(X.shape[1], Y.shape[1], sizes):
+                raise ValueError(
+                    "partial_fit continues the fitted network, but the network "
+                    "parameters (hidden_layer_sizes, activation, dropout, "
+                    "batch_norm, dtype, ...) were changed since; call fit to "
+                    "start again."
+                )
+            network = copy.deepcopy(self._network)
+            state = self._continue_state(
+                copy.deepcopy(self._train_state), network, None
+            )
+        result = self._run_sgd(network, state, X, Y, sample_weight, None, None,
+                               incremental=True)
+        self._record(network, state, result, Y.shape[1], sizes, None)
         return self
 
     def _schedule_params(self):
@@ -348,7 +431,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
         )
 
-    def _continue_state(self, state, network):
+    def _continue_state(self, state, network, rng):
         """Training state for a warm start under the current parameters.
 
         The optimiser's accumulators carry over while the solver is the same
@@ -360,7 +443,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                     "solver": self.solver,
                     "schedule": self._make_schedule(),
                     "schedule_params": self._schedule_params(),
-                    "t": 0, "n_epochs": 0, "history": []}
+                    "t": 0, "n_epochs": 0, "history": [], "rng": rng}
+        if rng is not None:
+            state["rng"] = rng
         if state["solver"] != self.solver:
             state["optimizer"] = self._new_optimizer(network)
             state["solver"] = self.solver
@@ -377,8 +462,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             state["schedule_params"] = self._schedule_params()
         return state
 
-    def _run_sgd(self, network, state, X, Y, sample_weight, train_idx, validation, rng):
-        state = self._continue_state(state, network)
+    def _run_sgd(self, network, state, X, Y, sample_weight, train_idx, validation,
+                 incremental=False):
         batches = Minibatches(
             X, Y, sample_weight, indices=train_idx,
             batch_size=self._batch_size(
@@ -392,9 +477,15 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             n_iter_no_change=self.n_iter_no_change, score_fn=self._score_outputs,
             verbose=self.verbose,
             exact_batch_norm=self.batch_norm and self.batch_norm_statistics == "exact",
+            monitor="loss" if self.scoring == "loss" else "score",
         )
+        if incremental:
+            # One pass, no plateau rule: the caller decides when to stop.
+            trainer.max_iter = 1
+            trainer.n_iter_no_change = np.inf
         result = trainer.fit(
-            batches, rng, validation=validation, t0=state["t"], epoch0=state["n_epochs"]
+            batches, state["rng"], validation=validation, t0=state["t"],
+            epoch0=state["n_epochs"],
         )
         state["t"] = result.t
         state["n_epochs"] += result.n_iter
@@ -407,14 +498,14 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 UserWarning,
                 stacklevel=2,
             )
-        elif result.stop_reason is None:
+        elif result.stop_reason is None and not incremental:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        return result, state
+        return result
 
     def _run_lbfgs(self, network, X, Y, sample_weight):
         result = train_lbfgs(
@@ -477,22 +568,28 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
 
     # -- inference ----------------------------------------------------------
 
-    def _validate_X(self, X):
+    def _validate_X(self, X, return_dtype=False):
         """``X`` checked against the fit and cast for the network."""
         check_is_fitted(self)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], reset=False,
             dtype=(np.float32, np.float64),
         )
-        return as_network_input(X, self._network.dtype)
+        X_net = as_network_input(X, self._network.dtype)
+        return (X_net, X.dtype) if return_dtype else X_net
 
     def _forward(self, X):
-        """Network outputs for ``X``."""
-        X = self._validate_X(X)
+        """Network outputs; float32 only for float32 input to a float32 net."""
+        X, input_dtype = self._validate_X(X, return_dtype=True)
         with np.errstate(over="ignore", under="ignore"):
-            return self._network.predict(X)
+            outputs = self._network.predict(X)
+        return outputs.astype(np.promote_types(input_dtype, outputs.dtype),
+                              copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    def __sklearn_is_fitted__(self):
+        return "_network" in self.__dict__

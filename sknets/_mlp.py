@@ -1,26 +1,18 @@
-"""Multi-layer perceptron estimators."""
+"""Multi-layer perceptron estimators: classifier and regressor."""
 
 import numpy as np
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMLP
-from ._sklearn_compat import _fit_context
+from ._sklearn_compat import StrOptions, _fit_context
 
-
-class MLPClassifier(ClassifierMixin, BaseMLP):
-    """Multi-layer perceptron classifier with the full training recipe.
-
-    A drop-in superset of :class:`sklearn.neural_network.MLPClassifier`:
-    every parameter of scikit-learn's estimator keeps its name, meaning and
-    default, and new ones add the techniques it lacks (Adagrad, learning-rate
-    halving on a validation plateau, dropout, batch normalisation, an L1
-    penalty, float32 computation, a user-given validation set).
-
-    Parameters
-    ----------
+# Parameter documentation shared by both estimators.
+_COMMON_PARAMETERS = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of units of the ith hidden layer.
 
@@ -40,7 +32,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     batch_size : int or 'auto', default='auto'
         Minibatch size; 'auto' is ``min(200, n_samples)``. Unused by 'lbfgs'.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'halving'}, \
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'halving'}, \\
             default='constant'
         Learning-rate schedule for 'sgd' and 'adagrad' ('adam' uses only
         'halving', and otherwise keeps ``learning_rate_init`` as in
@@ -55,9 +47,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
           when it stops improving for ``n_iter_no_change`` epochs; training
           stops when it falls below ``min_learning_rate``.
 
-        The monitored quantity is the validation score when a validation set
-        is used (``early_stopping=True`` or ``X_val`` given), otherwise the
-        training loss.
+        The monitored quantity is the validation score (or loss, see
+        ``scoring``) when a validation set is used (``early_stopping=True`` or
+        ``X_val`` given), otherwise the training loss.
 
     learning_rate_init : float, default=0.001
         Initial learning rate.
@@ -96,8 +88,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Use Nesterov's momentum with 'sgd' and momentum > 0.
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified)
-        and stop when the validation accuracy has not improved by ``tol`` for
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers) and stop when the validation score (accuracy, or R^2 for
+        regressors; see ``scoring``) has not improved by ``tol`` for
         ``n_iter_no_change`` epochs; the best epoch's parameters are
         restored.
 
@@ -148,9 +141,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     Attributes
     ----------
-    classes_ : ndarray or list of ndarray
-        Class labels.
 
+    scoring : None or 'loss', default=None
+        What a validation set is judged by: None, the estimator's score
+        (accuracy or R^2, what scikit-learn's MLP monitors), or 'loss', the
+        validation loss. It drives early stopping, the plateau schedules and
+        the choice of the best epoch.
+"""
+
+_COMMON_ATTRIBUTES = """\
     loss_ : float
         Training loss (with penalty) of the last epoch.
 
@@ -161,10 +160,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Training loss of each epoch.
 
     validation_scores_ : list of float or None
-        Validation accuracy of each epoch; None without a validation set.
+        Validation score of each epoch; None without a validation set.
 
     best_validation_score_ : float or None
-        Validation accuracy of the returned model (the best epoch's); None
+        Validation score of the returned model (the best epoch's); None
         without a validation set. With ``batch_norm_statistics='exact'`` the
         epochs are scored with the running statistics, and this is the score
         after the exact pass.
@@ -197,25 +196,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     n_outputs_ : int
         Number of output units.
+"""
 
-    out_activation_ : str
-        Output non-linearity: 'softmax' or 'logistic'.
-
-    See Also
-    --------
-    sklearn.neural_network.MLPClassifier : scikit-learn's estimator, which
-        this one extends.
-
-    Notes
-    -----
-    The network computes ``h_0 = x``, ``h_l = g(BN(h_{l-1} W_l + b_l))`` for the
-    hidden layers (batch normalisation optional, dropout on ``h_l`` in
-    training) and ``p = softmax(h_{L-1} W_L + b_L)`` (logistic for binary and
-    multilabel targets). It minimises the mean log-loss plus
-    ``(alpha / 2 |W|^2 + l1_alpha |W|_1) / n_batch``. Because the output
-    non-linearity is fused with the log-loss, the gradient at the output
-    pre-activation is ``p - y``.
-
+_REFERENCES = """\
     References
     ----------
     Srivastava, N., Hinton, G., Krizhevsky, A., Sutskever, I. and
@@ -227,20 +210,28 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     Duchi, J., Hazan, E. and Singer, Y. (2011). Adaptive subgradient methods
     for online learning and stochastic optimization. JMLR 12.
+"""
 
-    Examples
-    --------
-    >>> from sklearn.datasets import load_digits
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import StandardScaler
-    >>> from sknets import MLPClassifier
-    >>> X, y = load_digits(return_X_y=True)
-    >>> clf = make_pipeline(StandardScaler(), MLPClassifier(
-    ...     hidden_layer_sizes=(64,), solver="sgd", learning_rate_init=0.1,
-    ...     dropout=0.2, early_stopping=True, random_state=0)).fit(X, y)
-    >>> clf.score(X, y) > 0.95
-    True
-    """
+_FIT_PARAMETERS = """\
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (dense, CSR or CSC; a DataFrame keeps its feature
+            names).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values."""
+
+
+def _docstring(template):
+    """Fill the shared sections into a class docstring."""
+    return (template.replace("{common_parameters}", _COMMON_PARAMETERS)
+            .replace("{common_attributes}", _COMMON_ATTRIBUTES)
+            .replace("{references}", _REFERENCES))
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
 
     def __init__(
         self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
@@ -252,6 +243,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         n_iter_no_change=10, max_fun=15000, l1_alpha=0.0, dropout=0.0,
         input_dropout=0.0, batch_norm=False, batch_norm_momentum=0.9,
         batch_norm_statistics="running", min_learning_rate=1e-6, dtype="float32",
+        scoring=None, class_weight=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation,
@@ -266,11 +258,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             l1_alpha=l1_alpha, dropout=dropout, input_dropout=input_dropout,
             batch_norm=batch_norm, batch_norm_momentum=batch_norm_momentum,
             batch_norm_statistics=batch_norm_statistics,
-            min_learning_rate=min_learning_rate, dtype=dtype,
+            min_learning_rate=min_learning_rate, dtype=dtype, scoring=scoring,
         )
+        self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):
         """Fit the network to ``X`` and class labels ``y``.
 
         Parameters
@@ -281,26 +275,68 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a label indicator matrix for multilabel targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the training samples in the loss.
+            Weights of the training samples in the loss, the validation split
+            and the validation score (multiplied by the class weights).
         X_val, y_val : array-like, default=None
             A validation set of your own (instead of the held-out
-            ``validation_fraction``): its accuracy is recorded each epoch,
+            ``validation_fraction``): its score is recorded each epoch,
             drives early stopping and plateau schedules, and the best epoch's
             parameters are restored at the end.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
 
         Returns
         -------
         self : MLPClassifier
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, X_val, y_val)
+        return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
-    def _encode_targets(self, y, fitting):
+    @available_if(lambda est: est._check_partial_fit_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch of training on ``(X, y)``, continuing where the last left.
+
+        The weights and the optimiser's state (velocity, accumulators, learning
+        rate) carry over from the previous call, so calling it on successive
+        chunks streams a data set that does not fit in memory. No validation
+        set and no stopping rule are used.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Its class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the problem; required on the first call (``y`` need
+            not contain all of them), ignored afterwards.
+
+        Returns
+        -------
+        self : MLPClassifier
+            The updated estimator.
+        """
+        if "_network" not in self.__dict__ and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit."
+            )
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit, since "
+                "a chunk's class frequencies are not the data set's; pass the "
+                "weights as a dict."
+            )
+        return self._partial_fit(X, y, sample_weight, classes)
+
+    def _encode_targets(self, y, fitting, classes=None):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=fitting)
         if fitting:
-            if y.ndim == 2 and y.shape[1] == 1:
-                y = column_or_1d(y, warn=True)
             check_classification_targets(y)
-            binarizer = LabelBinarizer().fit(y)
+            binarizer = LabelBinarizer().fit(y if classes is None else classes)
             if len(binarizer.classes_) < 2:
                 raise ValueError(
                     "MLPClassifier needs samples of at least 2 classes in the "
@@ -309,16 +345,33 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 )
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_
-        elif y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y)
         if self._label_binarizer.y_type_ != "multilabel-indicator":
             unseen = np.setdiff1d(np.unique(y), self.classes_)
             if unseen.size:
                 raise ValueError(
-                    f"y_val contains labels not seen in y: {unseen.tolist()}."
+                    f"y contains labels not seen in the classes the model was "
+                    f"fitted with ({self.classes_.tolist()}): {unseen.tolist()}."
                 )
         Y = self._label_binarizer.transform(y)
         return np.asarray(Y, dtype=np.dtype(self.dtype))
+
+    def _effective_sample_weight(self, y, sample_weight):
+        if self.class_weight is None:
+            return sample_weight
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            raise ValueError("class_weight is not supported for multilabel targets.")
+        if "_class_weight" not in self.__dict__ or self.class_weight != getattr(
+            self, "_class_weight_param", None
+        ):
+            self._class_weight = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y
+            )
+            self._class_weight_param = self.class_weight
+        y = column_or_1d(y)
+        weights = self._class_weight[np.searchsorted(self.classes_, y)]
+        if sample_weight is None:
+            return weights.astype(np.float64)
+        return sample_weight * weights
 
     def _loss_name(self):
         if self._label_binarizer.y_type_ == "multiclass":
@@ -367,7 +420,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Class probabilities, columns in the order of ``classes_``
-            (independent label probabilities for multilabel targets).
+            (independent label probabilities for multilabel targets); float32
+            for float32 input, float64 otherwise.
         """
         outputs = self._forward(X)
         if self.n_outputs_ == 1 and self._label_binarizer.y_type_ == "binary":
@@ -395,6 +449,260 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def __sklearn_is_fitted__(self):
-        return "_network" in self.__dict__
 
+MLPClassifier.__doc__ = _docstring(
+    """Multi-layer perceptron classifier with the full training recipe.
+
+    A drop-in superset of :class:`sklearn.neural_network.MLPClassifier`:
+    every parameter of scikit-learn's estimator keeps its name, meaning and
+    default, and new ones add the techniques it lacks (Adagrad, learning-rate
+    halving on a validation plateau, dropout, batch normalisation, an L1
+    penalty, float32 computation, class weights, a user-given validation set).
+
+    Parameters
+    ----------
+{common_parameters}
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, multiplying ``sample_weight``:
+        a dict ``{label: weight}``, or 'balanced' for
+        ``n_samples / (n_classes * np.bincount(y))``. Not for multilabel
+        targets.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+        Class labels.
+
+{common_attributes}
+    out_activation_ : str
+        Output non-linearity: 'softmax' or 'logistic'.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : scikit-learn's estimator, which
+        this one extends.
+    MLPRegressor : The same network for regression.
+
+    Notes
+    -----
+    The network computes ``h_0 = x``, ``h_l = g(BN(h_{l-1} W_l + b_l))`` for the
+    hidden layers (batch normalisation optional, dropout on ``h_l`` in
+    training) and ``p = softmax(h_{L-1} W_L + b_L)`` (logistic for binary and
+    multilabel targets). It minimises the mean log-loss plus
+    ``(alpha / 2 |W|^2 + l1_alpha |W|_1) / n_batch``. Because the output
+    non-linearity is fused with the log-loss, the gradient at the output
+    pre-activation is ``p - y``.
+
+{references}
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sknets import MLPClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), MLPClassifier(
+    ...     hidden_layer_sizes=(64,), solver="sgd", learning_rate_init=0.1,
+    ...     dropout=0.2, early_stopping=True, random_state=0)).fit(X, y)
+    >>> clf.score(X, y) > 0.95
+    True
+    """)
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+    _y_numeric = True
+
+    def __init__(
+        self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu",
+        *, solver="adam", alpha=0.0001, batch_size="auto",
+        learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
+        max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
+        warm_start=False, momentum=0.9, nesterovs_momentum=True,
+        early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
+        epsilon=1e-8, n_iter_no_change=10, max_fun=15000, l1_alpha=0.0,
+        dropout=0.0, input_dropout=0.0, batch_norm=False, batch_norm_momentum=0.9,
+        batch_norm_statistics="running", min_learning_rate=1e-6, dtype="float32",
+        scoring=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            l1_alpha=l1_alpha, dropout=dropout, input_dropout=input_dropout,
+            batch_norm=batch_norm, batch_norm_momentum=batch_norm_momentum,
+            batch_norm_statistics=batch_norm_statistics,
+            min_learning_rate=min_learning_rate, dtype=dtype, scoring=scoring,
+        )
+        self.loss = loss
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):
+        """Fit the network to ``X`` and real-valued targets ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (dense, CSR or CSC; a DataFrame keeps its feature
+            names).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values (non-negative for ``loss='poisson'``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the training samples in the loss, the validation split
+            and the validation score.
+        X_val, y_val : array-like, default=None
+            A validation set of your own (instead of the held-out
+            ``validation_fraction``): its R^2 (or loss) is recorded each
+            epoch, drives early stopping and plateau schedules, and the best
+            epoch's parameters are restored at the end.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
+
+        Returns
+        -------
+        self : MLPRegressor
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
+
+    @available_if(lambda est: est._check_partial_fit_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch of training on ``(X, y)``, continuing where the last left.
+
+        The weights and the optimiser's state carry over from the previous
+        call; no validation set and no stopping rule are used.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+
+        Returns
+        -------
+        self : MLPRegressor
+            The updated estimator.
+        """
+        return self._partial_fit(X, y, sample_weight)
+
+    def _encode_targets(self, y, fitting, classes=None):
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=fitting)
+        if not np.all(np.isfinite(y)):
+            raise ValueError("Input y contains NaN or infinity.")
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for "
+                "Poisson regression."
+            )
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        return Y.astype(np.dtype(self.dtype))
+
+    def _loss_name(self):
+        return self.loss
+
+    def _score_outputs(self, Y, outputs, sample_weight):
+        return _r2(Y, outputs, sample_weight)
+
+    def predict(self, X):
+        """Predict target values.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values; float32 for float32 input, float64 otherwise.
+        """
+        outputs = self._forward(X)
+        return outputs.ravel() if self.n_outputs_ == 1 else outputs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        if self.loss == "poisson":
+            tags.target_tags.positive_only = True
+        return tags
+
+
+def _r2(Y, outputs, sample_weight):
+    """R^2 averaged over outputs, as ``sklearn.metrics.r2_score`` computes it."""
+    Y = Y.astype(np.float64)
+    w = np.ones(len(Y)) if sample_weight is None else sample_weight
+    residual = w @ (Y - outputs) ** 2
+    mean = (w @ Y) / w.sum()
+    total = w @ (Y - mean) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(total > 0, 1 - residual / total,
+                      np.where(residual > 0, 0.0, 1.0))
+    return float(np.mean(r2))
+
+
+MLPRegressor.__doc__ = _docstring(
+    """Multi-layer perceptron regressor with the full training recipe.
+
+    A drop-in superset of :class:`sklearn.neural_network.MLPRegressor`, with
+    the same additions as :class:`MLPClassifier`. Single- and multi-output
+    targets; squared error with an identity output, or the Poisson loss with
+    an exponential output for counts.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The loss and output non-linearity: squared error with an identity
+        output, or half the Poisson deviance with ``exp`` output (targets must
+        be non-negative).
+
+{common_parameters}
+    Attributes
+    ----------
+{common_attributes}
+    out_activation_ : str
+        Output non-linearity: 'identity' or 'exp'.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : scikit-learn's estimator, which
+        this one extends.
+    MLPClassifier : The same network for classification.
+
+    Notes
+    -----
+    With ``loss='squared_error'`` the network minimises the sample-weighted
+    mean over rows of ``1/2 sum_k (y_k - f_k(x))^2`` plus the penalties; the
+    gradient at the output is ``f(x) - y``. scikit-learn's ``loss_`` for
+    several outputs also divides by their number; sknets' is the loss whose
+    gradient is followed (the same gradient as scikit-learn's).
+
+{references}
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sknets import MLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = make_pipeline(StandardScaler(), MLPRegressor(
+    ...     hidden_layer_sizes=(32,), solver="lbfgs", alpha=1.0,
+    ...     random_state=0)).fit(X, y / 100)
+    >>> reg.score(X, y / 100) > 0.5
+    True
+    """)

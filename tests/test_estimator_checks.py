@@ -17,7 +17,7 @@ DETERMINISTIC = [
     MLPClassifier(**FAST, solver="sgd", learning_rate_init=0.1),
     MLPClassifier(**FAST, solver="sgd", learning_rate_init=0.1, momentum=0.9,
                   nesterovs_momentum=False),
-    MLPClassifier(**FAST, solver="adagrad", learning_rate_init=0.1),
+    MLPClassifier(**FAST, solver="adagrad", learning_rate_init=0.3),
     MLPClassifier(**FAST, solver="lbfgs"),
     MLPClassifier(**FAST, solver="sgd", learning_rate="invscaling",
                   learning_rate_init=0.5, power_t=0.25),
@@ -53,7 +53,7 @@ STOCHASTIC = [
     MLPClassifier(**FAST, solver="sgd", early_stopping=True,
                   learning_rate_init=0.1),
     MLPClassifier(**FAST, solver="adagrad", learning_rate="halving",
-                  early_stopping=True, learning_rate_init=0.1),
+                  early_stopping=True, learning_rate_init=0.3),
 ]
 
 

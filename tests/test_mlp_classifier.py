@@ -840,7 +840,9 @@ def test_float64_dtype_computes_in_double_precision(small_digits):
     assert all(w.dtype == np.float32 for w in c32.coefs_ + c32.intercepts_)
     assert c64.predict_proba(X).dtype == np.float64
     assert c64.predict_proba(X.astype(np.float32)).dtype == np.float64
-    assert c32.predict_proba(X).dtype == np.float32
+    # float32 is kept for float32 input; float64 input gets float64 output.
+    assert c32.predict_proba(X.astype(np.float32)).dtype == np.float32
+    assert c32.predict_proba(X.astype(np.float64)).dtype == np.float64
     # Same algorithm, different precision: nearly the same model.
     assert np.mean(c64.predict(X) == c32.predict(X)) > 0.97
     assert abs(c64.score(X, y) - c32.score(X, y)) < 0.02

@@ -10,7 +10,7 @@ loss (summed over outputs); ``delta`` is its gradient with respect to ``Z``.
 """
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, xlogy
 
 
 def _weighted_mean(row_values, sample_weight):
@@ -113,8 +113,35 @@ class SquaredError:
         return value, _scale_delta(Z, sample_weight)
 
 
+class PoissonDeviance:
+    """Exponential output with the Poisson loss (counts, rates).
+
+    Notes
+    -----
+    ``mu = exp(z)``, ``L = sum_k [y_k log(y_k / mu_k) - y_k + mu_k]`` (half the
+    Poisson deviance, as scikit-learn reports it), computed from the logit as
+    ``exp(z) - y z + y log y - y``; ``dL/dz = mu - y``.
+    """
+
+    out_activation = "exp"
+
+    def output(self, Z):
+        return np.exp(Z, out=Z)
+
+    def loss(self, Z, Y, sample_weight=None):
+        rows = (np.exp(Z) - Y * Z + xlogy(Y, Y) - Y).sum(axis=1)
+        return _weighted_mean(rows, sample_weight)
+
+    def loss_and_delta(self, Z, Y, sample_weight=None):
+        value = self.loss(Z, Y, sample_weight)
+        delta = self.output(Z)
+        delta -= Y
+        return value, _scale_delta(delta, sample_weight)
+
+
 LOSSES = {
     "softmax_log_loss": SoftmaxCrossEntropy,
     "logistic_log_loss": SigmoidCrossEntropy,
     "squared_error": SquaredError,
+    "poisson": PoissonDeviance,
 }

@@ -122,11 +122,14 @@ class Trainer:
         rate divided by 10) before :class:`DivergenceError` is raised.
     exact_batch_norm : bool
         Replace the running batch-norm averages by a final exact pass.
+    monitor : {"score", "loss"}
+        What the plateau rule watches on a validation set.
     """
 
     def __init__(self, network, optimizer, schedule, *, alpha=0.0, l1_alpha=0.0,
                  max_iter=200, tol=1e-4, n_iter_no_change=10, score_fn=None,
-                 verbose=False, max_recoveries=5, exact_batch_norm=False):
+                 verbose=False, max_recoveries=5, exact_batch_norm=False,
+                 monitor="score"):
         self.network = network
         self.optimizer = optimizer
         self.schedule = schedule
@@ -139,58 +142,42 @@ class Trainer:
         self.verbose = verbose
         self.max_recoveries = max_recoveries
         self.exact_batch_norm = exact_batch_norm
+        self.monitor = monitor
 
     def fit(self, batches, rng, validation=None, t0=0, epoch0=0):
         """Train for up to ``max_iter`` epochs.
 
         ``validation`` is ``(X_val, Y_val, sample_weight_val)`` or None. With
-        a validation set, the plateau rule watches the validation score and
-        the best epoch's parameters are restored at the end; without one, it
-        watches the training loss.
+        a validation set, the plateau rule watches the validation score (or
+        loss, see ``monitor``) and the best epoch's parameters are restored at
+        the end; without one, it watches the training loss.
         """
         net = self.network
         result = TrainResult(t=t0)
-        monitor = PlateauMonitor(
-            self.n_iter_no_change, self.tol,
-            mode="min" if validation is None else "max",
-        )
+        if validation is None:
+            key, mode = "train_loss", "min"
+        else:
+            key = "val_loss" if self.monitor == "loss" else "val_score"
+            mode = "min" if self.monitor == "loss" else "max"
+        monitor = PlateauMonitor(self.n_iter_no_change, self.tol, mode=mode)
         best = None
-        epoch = epoch0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             try:
-                while result.n_iter < self.max_iter:
-                    record = self._run_epoch(batches, rng, result, epoch + 1)
-                    if record is None:
-                        continue  # recovered from divergence: redo the epoch
-                    epoch += 1
-                    if validation is not None:
-                        self._validate(validation, record)
-                    self.schedule.on_epoch_end(result.t)
-                    result.history.append(record)
-                    self._print(record)
-                    watched = (record["train_loss"] if validation is None
-                               else record["val_score"])
-                    if monitor.update(watched, epoch) and validation is not None:
-                        best = (net.theta.copy(), net.get_state())
-                    if monitor.plateau:
-                        if not self.schedule.on_plateau():
-                            result.stop_reason = "plateau"
-                            break
-                        monitor.reset_count()
+                self._loop(batches, rng, validation, result, monitor, key, epoch0)
             except KeyboardInterrupt:
                 result.stop_reason = "interrupted"
                 if not np.all(np.isfinite(net.theta)):
                     net.theta[...] = self._good[0]
                     net.set_state(self._good[1])
+        best = self._best
         if best is not None:
             net.theta[...] = best[0]
             net.set_state(best[1])
-        if validation is not None:
-            result.best_validation_score = monitor.best
+            result.best_validation_score = best[2]
             result.best_epoch = monitor.best_epoch
         if self.exact_batch_norm:
             net.set_population_statistics(batches.chunks)
-            if validation is not None and result.history:
+            if best is not None:
                 # Score the model that is returned, not the one with the
                 # running statistics that the epochs were scored with.
                 record = {}
@@ -198,6 +185,28 @@ class Trainer:
                 result.best_validation_score = record["val_score"]
         net.clear_cache()
         return result
+
+    def _loop(self, batches, rng, validation, result, monitor, key, epoch):
+        """Epochs until ``max_iter``, a plateau the schedule cannot absorb."""
+        net = self.network
+        self._best = None
+        while result.n_iter < self.max_iter:
+            record = self._run_epoch(batches, rng, result, epoch + 1)
+            if record is None:
+                continue  # recovered from divergence: redo the epoch
+            epoch += 1
+            if validation is not None:
+                self._validate(validation, record)
+            self.schedule.on_epoch_end(result.t)
+            result.history.append(record)
+            self._print(record)
+            if monitor.update(record[key], epoch) and validation is not None:
+                self._best = (net.theta.copy(), net.get_state(), record["val_score"])
+            if monitor.plateau:
+                if not self.schedule.on_plateau():
+                    result.stop_reason = "plateau"
+                    return
+                monitor.reset_count()
 
     def _run_epoch(self, batches, rng, result, epoch):
         """One pass over the data; None if the loss diverged and was undone."""
