@@ -16,13 +16,19 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from ._engine.network import as_network_input, build_mlp
 from ._engine.optimizers import make_optimizer
 from ._engine.schedules import make_schedule
 from ._engine.trainer import Minibatches, Trainer, train_lbfgs
-from ._sklearn_compat import Interval, Options, StrOptions, validate_data
+from ._sklearn_compat import (
+    Interval,
+    Options,
+    StrOptions,
+    _check_sample_weight,
+    validate_data,
+)
 
 STOCHASTIC_SOLVERS = ("sgd", "adam", "adagrad")
 
@@ -42,6 +48,29 @@ def _check_hidden_layer_sizes(sizes):
             f"units of each hidden layer), got {sizes!r}."
         )
     return tuple(int(s) for s in sizes)
+
+
+def _check_validation_weight(sample_weight):
+    if sample_weight is not None and not np.any(sample_weight > 0):
+        raise ValueError(
+            "The sample weights of the validation set sum to zero, so it cannot "
+            "score the model; give its samples positive weights."
+        )
+
+
+class _ParameterList(list):
+    """List of views into the flat buffer; item assignment copies into it."""
+
+    def __setitem__(self, index, value):
+        if isinstance(index, slice):
+            raise TypeError("Assign the arrays one at a time, or the whole list.")
+        target = self[index]
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(
+                f"Expected an array of shape {target.shape}, got {value.shape}."
+            )
+        target[...] = value
 
 
 class BaseMLP(BaseEstimator, metaclass=ABCMeta):
@@ -86,7 +115,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
-        "batch_norm_momentum": [Interval(Real, 0, 1, closed="both")],
+        "batch_norm_momentum": [Interval(Real, 0, 1, closed="left")],
         "batch_norm_statistics": [StrOptions({"running", "exact"})],
         "min_learning_rate": [Interval(Real, 0, None, closed="left")],
         "dtype": [StrOptions({"float32", "float64"})],
@@ -164,7 +193,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         """list of ndarray: weight matrices, ``coefs_[i]`` of layer i."""
         if "_network" not in self.__dict__:
             raise AttributeError("coefs_")
-        return [layer.params["W"] for layer in self._network.dense_layers()]
+        return _ParameterList(
+            layer.params["W"] for layer in self._network.dense_layers()
+        )
 
     @coefs_.setter
     def coefs_(self, values):
@@ -175,7 +206,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         """list of ndarray: bias vectors, ``intercepts_[i]`` of layer i + 1."""
         if "_network" not in self.__dict__:
             raise AttributeError("intercepts_")
-        return [layer.params["b"] for layer in self._network.dense_layers()]
+        return _ParameterList(
+            layer.params["b"] for layer in self._network.dense_layers()
+        )
 
     @intercepts_.setter
     def intercepts_(self, values):
@@ -204,6 +237,16 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 "dropout and input_dropout need a stochastic solver "
                 "('sgd', 'adam' or 'adagrad'); got solver='lbfgs'."
+            )
+        if self.batch_norm and self.batch_size == 1:
+            raise ValueError(
+                "batch_norm=True needs minibatches of at least 2 rows to "
+                "normalise over; got batch_size=1."
+            )
+        if self.early_stopping and self.validation_fraction == 0:
+            raise ValueError(
+                "early_stopping=True holds out validation_fraction of the data; "
+                "it must be > 0, got 0.0."
             )
         return sizes
 
@@ -239,6 +282,11 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if X_val is not None or y_val is not None:
             if X_val is None or y_val is None:
                 raise ValueError("X_val and y_val must be given together.")
+            if self.solver == "lbfgs":
+                raise ValueError(
+                    "X_val and y_val are used by the stochastic solvers only; "
+                    "solver='lbfgs' has no epochs to validate."
+                )
             X_val = as_network_input(
                 validate_data(self, X_val, reset=False, accept_sparse=["csr", "csc"],
                               dtype=(np.float32, np.float64)),
@@ -257,6 +305,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 )
             sample_weight_val = self._effective_sample_weight(y_val, sample_weight_val)
             Y_val = self._encode_targets(y_val, fitting=False)
+            _check_validation_weight(sample_weight_val)
             return None, (X_val, Y_val, sample_weight_val)
         if not self.early_stopping:
             return None, None
@@ -283,6 +332,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             )
         val = np.sort(val)
         sw_val = None if sample_weight is None else sample_weight[val]
+        _check_validation_weight(sw_val)
         return np.sort(train), (X[val], Y[val], sw_val)
 
     def _build_network(self, n_features, n_outputs, sizes, rng):
@@ -329,11 +379,16 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         """Run ``method``, leaving the estimator as it was if anything raises."""
         saved = self.__dict__.copy()
         try:
-            return method(*args)
+            result = method(*args)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
             raise
+        if self.__dict__.pop("_interrupted", False):
+            # The model so far is committed; the interrupt goes on up, so that
+            # a loop or a grid search around fit stops too.
+            raise KeyboardInterrupt
+        return result
 
     def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None,
              sample_weight_val=None):
@@ -469,7 +524,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             batch_size=self._batch_size(
                 X.shape[0] if train_idx is None else len(train_idx)
             ),
-            shuffle=self.shuffle,
+            shuffle=self.shuffle, min_last_batch=2 if self.batch_norm else 1,
         )
         trainer = Trainer(
             network, state["optimizer"], state["schedule"], alpha=self.alpha,
@@ -493,11 +548,12 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if result.stop_reason == "interrupted":
             warnings.warn(
                 "Training interrupted by user (KeyboardInterrupt) after "
-                f"{result.n_iter} epochs; the model keeps the best parameters "
-                "found so far.",
+                f"{result.n_iter} epochs; the estimator keeps the best "
+                "parameters found so far and is usable.",
                 UserWarning,
                 stacklevel=2,
             )
+            self._interrupted = True
         elif result.stop_reason is None and not incremental:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
@@ -551,7 +607,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             return
         history = state["history"]
         self.history_ = history
-        self.n_iter_ = state["n_epochs"]
+        # As scikit-learn: epochs of this call; loss_curve_ and t_ accumulate.
+        self.n_iter_ = result.n_iter
         self.t_ = state["t"]
         self.loss_curve_ = [h["train_loss"] for h in history]
         self.loss_ = self.loss_curve_[-1] if history else np.nan

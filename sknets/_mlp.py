@@ -172,9 +172,8 @@ _COMMON_ATTRIBUTES = """\
         Per epoch: ``epoch``, ``train_loss``, ``learning_rate``, ``seconds``,
         and ``val_loss``, ``val_score`` with a validation set.
 
-    t_ : int or float
-        Training samples seen, each counted with its sample weight (the time
-        of the 'invscaling' schedule).
+    t_ : int
+        Training samples seen (the time of the 'invscaling' schedule).
 
     coefs_ : list of ndarray
         ``coefs_[i]`` is the weight matrix from layer i to layer i + 1.
@@ -337,6 +336,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if fitting:
             check_classification_targets(y)
             binarizer = LabelBinarizer().fit(y if classes is None else classes)
+            if (self.warm_start and "classes_" in self.__dict__
+                    and not np.array_equal(binarizer.classes_, self.classes_)):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes "
+                    f"as in the previous call to fit. Previously got "
+                    f"{self.classes_}, `y` has {binarizer.classes_}."
+                )
             if len(binarizer.classes_) < 2:
                 raise ValueError(
                     "MLPClassifier needs samples of at least 2 classes in the "

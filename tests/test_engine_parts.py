@@ -921,19 +921,22 @@ def test_trainer_keyboard_interrupt_stops_with_finite_parameters():
     np.testing.assert_array_equal(net.theta, opt.theta_before)
 
 
-def test_trainer_invscaling_time_counts_weighted_samples():
+def test_trainer_invscaling_time_counts_samples_whatever_their_weights():
+    # As scikit-learn: the schedule's time is the number of rows seen, so that
+    # rescaling all sample weights changes nothing.
     X, Y = _classification(n=40)
-    sample_weight = np.full(40, 0.5)
-    net = _net()
-    trainer = Trainer(net, SGD(net.n_params, np.float64), InvScaling(0.2, 0.5),
-                      max_iter=4, n_iter_no_change=100)
-    batches = Minibatches(X, Y, sample_weight, batch_size=10)
-    result = trainer.fit(batches, np.random.default_rng(0))
-    rates = [record["learning_rate"] for record in result.history]
-    # Each epoch advances the time by the total weight, 20.
-    expected = [0.2] + [0.2 / (20 * k + 1) ** 0.5 for k in (1, 2, 3)]
-    np.testing.assert_allclose(rates, expected, rtol=1e-14)
-    assert result.t == 80
+    rates = []
+    for scale in (0.5, 3.0):
+        net = _net()
+        trainer = Trainer(net, SGD(net.n_params, np.float64),
+                          InvScaling(0.2, 0.5), max_iter=4, n_iter_no_change=100)
+        batches = Minibatches(X, Y, np.full(40, scale), batch_size=10)
+        result = trainer.fit(batches, np.random.default_rng(0))
+        rates.append([record["learning_rate"] for record in result.history])
+        assert result.t == 160
+    expected = [0.2] + [0.2 / (40 * k + 1) ** 0.5 for k in (1, 2, 3)]
+    np.testing.assert_allclose(rates[0], expected, rtol=1e-14)
+    np.testing.assert_allclose(rates[1], expected, rtol=1e-14)
 
 
 def test_trainer_treats_a_zero_weight_minibatch_as_an_empty_batch_not_divergence():

@@ -68,6 +68,9 @@ def _expected_failures(estimator):
         reason = "float32 probabilities cannot meet rtol=1e-7; see test below"
     elif estimator.dropout or estimator.input_dropout or estimator.early_stopping:
         reason = "random masks / validation split: equal only in distribution"
+    elif estimator.learning_rate == "invscaling":
+        reason = ("invscaling's time counts rows, as scikit-learn's, so the rate "
+                  "decays faster on repeated rows than on weighted ones")
     else:
         return {}
     return {name: reason for name in WEIGHT_CHECKS}

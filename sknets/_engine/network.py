@@ -93,6 +93,13 @@ class Network:
             for key, value in state.items():
                 layer.state[key][...] = value
 
+    def is_finite(self):
+        """Whether every parameter and every piece of state is finite."""
+        states = [v for layer in self.layers for v in layer.state.values()]
+        return bool(np.all(np.isfinite(self.theta))) and all(
+            np.all(np.isfinite(v)) for v in states
+        )
+
     def clear_cache(self):
         for layer in self.layers:
             layer.clear_cache()

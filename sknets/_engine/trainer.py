@@ -22,41 +22,44 @@ from .stopping import PlateauMonitor
 class Minibatches:
     """Minibatches of the training rows ``indices`` of ``X`` (None: all rows).
 
-    Rows are gathered by index into reusable buffers, so the data set itself
-    is never copied.
+    Rows are gathered by index, so the data set itself is never copied. With
+    ``min_last_batch=2`` (batch normalisation) a trailing one-row batch is
+    merged into the one before.
     """
 
     def __init__(self, X, Y, sample_weight=None, indices=None, batch_size=200,
-                 shuffle=True):
+                 shuffle=True, min_last_batch=1):
         self.X = X
         self.Y = Y
         self.sample_weight = sample_weight
         self.indices = indices
         self.n_samples = X.shape[0] if indices is None else len(indices)
-        # Samples per epoch, each counted with its weight: what the "time"
-        # of a schedule such as invscaling advances by.
-        if sample_weight is None:
-            self.weight_per_epoch = self.n_samples
-        else:
-            sw = sample_weight if indices is None else sample_weight[indices]
-            self.weight_per_epoch = float(np.sum(sw))
         self.batch_size = max(1, min(batch_size, self.n_samples))
         self.shuffle = shuffle
+        self.min_last_batch = min_last_batch
 
     def __iter__(self):
         raise TypeError("Use iterate(rng).")
 
-    def iterate(self, rng):
+    def _bounds(self):
         n, size = self.n_samples, self.batch_size
+        starts = list(range(0, n, size))
+        if self.min_last_batch > 1 and len(starts) > 1 and n - starts[-1] < 2:
+            # A one-row batch has no batch statistics: fold it into the last.
+            starts.pop()
+        return zip(starts, starts[1:] + [n], strict=True)
+
+    def iterate(self, rng):
         if self.indices is None and not self.shuffle:
-            for start in range(0, n, size):
-                yield self._slice(slice(start, start + size))
+            for start, stop in self._bounds():
+                yield self._slice(slice(start, stop))
             return
+        n = self.n_samples
         order = np.arange(n) if self.indices is None else np.array(self.indices)
         if self.shuffle:
             rng.shuffle(order)
-        for start in range(0, n, size):
-            yield self._gather(order[start : start + size])
+        for start, stop in self._bounds():
+            yield self._gather(order[start:stop])
 
     def _slice(self, s):
         sw = None if self.sample_weight is None else self.sample_weight[s]
@@ -166,7 +169,7 @@ class Trainer:
                 self._loop(batches, rng, validation, result, monitor, key, epoch0)
             except KeyboardInterrupt:
                 result.stop_reason = "interrupted"
-                if not np.all(np.isfinite(net.theta)):
+                if not net.is_finite():
                     net.theta[...] = self._good[0]
                     net.set_state(self._good[1])
         best = self._best
@@ -177,6 +180,12 @@ class Trainer:
             result.best_epoch = monitor.best_epoch
         if self.exact_batch_norm:
             net.set_population_statistics(batches.chunks)
+            if not net.is_finite():
+                raise DivergenceError(
+                    "The exact batch-norm statistics are not finite: the "
+                    "network's activations overflow. Lower learning_rate_init "
+                    "or normalise the inputs."
+                )
             if best is not None:
                 # Score the model that is returned, not the one with the
                 # running statistics that the epochs were scored with.
@@ -225,9 +234,9 @@ class Trainer:
             total += value * Xb.shape[0]
         else:
             loss = total / batches.n_samples
-            if math.isfinite(loss) and np.all(np.isfinite(net.theta)):
+            if math.isfinite(loss) and net.is_finite():
                 result.n_iter += 1
-                result.t += batches.weight_per_epoch
+                result.t += batches.n_samples
                 result.loss = loss
                 result.best_loss = min(result.best_loss, loss)
                 return {
