@@ -177,7 +177,8 @@ EXPECTED_RANGE = {
     "identity": _glorot,
     "tanh": _glorot,
     "logistic": lambda fan_in, fan_out: 4.0 * _glorot(fan_in, fan_out),
-    "relu": lambda fan_in, fan_out: math.sqrt(6.0 / fan_in),
+    # He's factor 2 on the variance, with Glorot's average of the fans.
+    "relu": lambda fan_in, fan_out: math.sqrt(12.0 / (fan_in + fan_out)),
 }
 
 
@@ -220,7 +221,7 @@ def test_relu_range_is_wider_than_glorot_for_square_layers():
         net = build_mlp(50, (50,), 2, activation=activation, dtype=np.float64)
         net.initialize(np.random.default_rng(0))
         nets[activation] = net.dense_layers()[0].params["W"]
-    # He: sqrt(6/50); Glorot: sqrt(6/100).
+    # He-style (fan average): sqrt(12/100); Glorot: sqrt(6/100).
     np.testing.assert_allclose(
         np.abs(nets["relu"]).max() / np.abs(nets["tanh"]).max(), math.sqrt(2),
         rtol=0.05,

@@ -11,8 +11,12 @@ variance of activations and gradients roughly constant across layers:
 - ``tanh`` and ``identity``: ``r = sqrt(6 / (fan_in + fan_out))``
   (Glorot & Bengio, 2010);
 - ``logistic``: four times that, since the logistic slope at 0 is 1/4;
-- ``relu``: ``r = sqrt(6 / fan_in)``, i.e. variance ``2 / fan_in``
-  (He et al., 2015), since a relu zeroes half of its inputs.
+- ``relu``: ``r = sqrt(12 / (fan_in + fan_out))``, i.e. variance
+  ``2 / fan_avg`` with ``fan_avg = (fan_in + fan_out) / 2``: He et al.'s
+  (2015) factor 2, since a relu zeroes half of its inputs, with Glorot's
+  average of the fans, which balances the forward and the backward signal
+  (He et al. show that either fan alone suffices; the average gave the better
+  test scores on scikit-learn's small data sets).
 
 References
 ----------
@@ -29,7 +33,7 @@ import numpy as np
 def init_range(fan_in, fan_out, activation):
     """Half-width of the uniform initialisation range for one weight matrix."""
     if activation == "relu":
-        return np.sqrt(6.0 / fan_in)
+        return np.sqrt(12.0 / (fan_in + fan_out))
     bound = np.sqrt(6.0 / (fan_in + fan_out))
     if activation == "logistic":
         bound *= 4.0
