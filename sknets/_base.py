@@ -310,6 +310,12 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if not self.early_stopping:
             return None, None
         indices = np.arange(X.shape[0])
+        if len(indices) < 3:
+            raise ValueError(
+                "The validation set is too small: early_stopping=True holds out "
+                "at least 2 samples and trains on the rest, but got n_samples = "
+                f"{len(indices)}."
+            )
         seed = int(rng.integers(np.iinfo(np.int32).max))
         # At least 2 validation rows when there are at least 4 rows in all.
         n_val = int(np.ceil(self.validation_fraction * len(indices)))

@@ -121,8 +121,9 @@ class Trainer:
     verbose : bool
         Print one line per epoch.
     max_recoveries : int
-        Times a non-finite loss is undone (last good parameters restored,
-        rate divided by 10) before :class:`DivergenceError` is raised.
+        Times an exploding loss (non-finite, or 10^4 times the best epoch's)
+        is undone (the parameters from the start of the best epoch restored,
+        the rate divided by 10) before :class:`DivergenceError` is raised.
     exact_batch_norm : bool
         Replace the running batch-norm averages by a final exact pass.
     monitor : {"score", "loss"}
@@ -199,6 +200,7 @@ class Trainer:
         """Epochs until ``max_iter``, a plateau the schedule cannot absorb."""
         net = self.network
         self._best = None
+        self._safe = None
         while result.n_iter < self.max_iter:
             record = self._run_epoch(batches, rng, result, epoch + 1)
             if record is None:
@@ -221,6 +223,8 @@ class Trainer:
         """One pass over the data; None if the loss diverged and was undone."""
         net, opt = self.network, self.optimizer
         self._good = (net.theta.copy(), net.get_state())
+        if self._safe is None:
+            self._safe = (self._good, epoch - 1)
         lr = self.schedule.learning_rate
         start = time.perf_counter()
         total = 0.0
@@ -234,10 +238,17 @@ class Trainer:
             total += value * Xb.shape[0]
         else:
             loss = total / batches.n_samples
-            if math.isfinite(loss) and net.is_finite():
+            # A loss 10^4 times the best so far is diverging, even if finite.
+            exploding = loss > 1e4 * max(result.best_loss, 1e-2)
+            if math.isfinite(loss) and not exploding and net.is_finite():
                 result.n_iter += 1
                 result.t += batches.n_samples
                 result.loss = loss
+                if loss <= result.best_loss:
+                    # Where to come back to if the loss later diverges: the
+                    # start of the epoch with the lowest loss (its end may
+                    # already be on the way up).
+                    self._safe = (self._good, epoch - 1)
                 result.best_loss = min(result.best_loss, loss)
                 return {
                     "epoch": epoch, "train_loss": loss, "learning_rate": lr,
@@ -248,22 +259,24 @@ class Trainer:
 
     def _recover(self, result, epoch):
         net = self.network
-        net.theta[...] = self._good[0]
-        net.set_state(self._good[1])
+        (theta, state), safe_epoch = self._safe
+        net.theta[...] = theta
+        net.set_state(state)
         self.optimizer.reset()
         result.n_recoveries += 1
         if result.n_recoveries > self.max_recoveries:
             raise DivergenceError(
-                f"Training diverged: the loss became non-finite in epoch {epoch} "
+                f"Training diverged: the loss exploded in epoch {epoch} "
                 f"even after lowering the learning rate {self.max_recoveries} "
                 "times. Lower learning_rate_init, normalise the inputs (e.g. "
                 "StandardScaler) or add weight decay."
             )
         self.schedule.scale(0.1)
         warnings.warn(
-            f"The training loss became non-finite in epoch {epoch}; restored the "
-            "parameters from before that epoch, reset the optimiser and lowered "
-            f"the learning rate to {self.schedule.learning_rate:.3g}.",
+            f"The training loss exploded (non-finite, or 10^4 times its best) in "
+            f"epoch {epoch}; went back to the parameters before epoch "
+            f"{safe_epoch + 1}, which had the lowest loss, reset the optimiser "
+            f"and lowered the learning rate to {self.schedule.learning_rate:.3g}.",
             RuntimeWarning,
             stacklevel=4,
         )
