@@ -1,7 +1,8 @@
 """sknets: neural-network estimators for scikit-learn, in numpy."""
 
+from ._autoencoder import AutoencoderTransformer
 from ._mlp import MLPClassifier, MLPRegressor
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = ["AutoencoderTransformer", "MLPClassifier", "MLPRegressor", "__version__"]

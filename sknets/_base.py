@@ -171,7 +171,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     def _encode_targets(self, y, fitting, classes=None):
         """Targets as a float array (n_samples, n_outputs) for the loss."""
 
-    def _effective_sample_weight(self, y, sample_weight):
+    def _effective_sample_weight(self, y, sample_weight, fitting=False):
         """Sample weights as the loss sees them (the classifier adds class weights)."""
         return sample_weight
 
@@ -217,15 +217,17 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     def _set_dense(self, name, values):
         check_is_fitted(self)
         layers = self._network.dense_layers()
+        values = [np.asarray(value) for value in values]
         if len(values) != len(layers):
             raise ValueError(f"Expected {len(layers)} arrays, got {len(values)}.")
+        # Check every shape before writing anything.
         for layer, value in zip(layers, values, strict=True):
-            value = np.asarray(value)
             if value.shape != layer.params[name].shape:
                 raise ValueError(
                     f"Expected an array of shape {layer.params[name].shape}, "
                     f"got {value.shape}."
                 )
+        for layer, value in zip(layers, values, strict=True):
             layer.params[name][...] = value
 
     # -- fitting ----------------------------------------------------------
@@ -303,8 +305,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                     sample_weight_val, X_val, dtype=np.float64,
                     ensure_non_negative=True,
                 )
+            Y_val = self._encode_targets(y_val, fitting=False)  # checks the labels
             sample_weight_val = self._effective_sample_weight(y_val, sample_weight_val)
-            Y_val = self._encode_targets(y_val, fitting=False)
             _check_validation_weight(sample_weight_val)
             return None, (X_val, Y_val, sample_weight_val)
         if not self.early_stopping:
@@ -412,7 +414,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         sizes = self._check_options()
         X, y, sample_weight = self._validate_training_data(X, y, sample_weight)
         Y = self._encode_targets(y, fitting=True, classes=classes)
-        sample_weight = self._effective_sample_weight(y, sample_weight)
+        sample_weight = self._effective_sample_weight(y, sample_weight, fitting=True)
         return X, y, Y, sample_weight, sizes, self._random_generator()
 
     def _fit_unsafe(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
@@ -444,6 +446,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 "partial_fit is only available for stochastic optimizers. "
                 f"{self.solver} is not stochastic."
             )
+        if self.early_stopping:
+            # One pass over a chunk has no epochs to stop early.
+            raise AttributeError("partial_fit does not support early_stopping=True.")
         return True
 
     def _partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -500,6 +505,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         has reached, carries over unless a schedule parameter was changed.
         """
         if state is None:
+            if rng is None:  # e.g. partial_fit after an lbfgs fit
+                rng = self._random_generator()
             return {"optimizer": self._new_optimizer(network),
                     "solver": self.solver,
                     "schedule": self._make_schedule(),

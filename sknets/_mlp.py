@@ -5,7 +5,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMLP
@@ -138,9 +138,6 @@ _COMMON_PARAMETERS = """\
 
     dtype : {'float32', 'float64'}, default='float32'
         Precision of the parameters and of all computation.
-
-    Attributes
-    ----------
 
     scoring : None or 'loss', default=None
         What a validation set is judged by: None, the estimator's score
@@ -318,9 +315,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self : MLPClassifier
             The updated estimator.
         """
-        if "_network" not in self.__dict__ and classes is None:
+        first = "_network" not in self.__dict__
+        if first and classes is None:
             raise ValueError(
                 "classes must be passed on the first call to partial_fit."
+            )
+        if (not first and classes is not None
+                and self._label_binarizer.y_type_ != "multilabel-indicator"
+                and not np.array_equal(np.unique(classes), self.classes_)):
+            raise ValueError(
+                f"`classes={classes!r}` is not the same as on the first call to "
+                f"partial_fit, was: {self.classes_!r}."
             )
         if self.class_weight == "balanced":
             raise ValueError(
@@ -335,7 +340,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             y = column_or_1d(y, warn=fitting)
         if fitting:
             check_classification_targets(y)
-            binarizer = LabelBinarizer().fit(y if classes is None else classes)
+            multilabel = type_of_target(y).startswith("multilabel")
+            # For multilabel targets the label set is y's columns.
+            binarizer = LabelBinarizer().fit(
+                y if classes is None or multilabel else classes
+            )
             if (self.warm_start and "classes_" in self.__dict__
                     and not np.array_equal(binarizer.classes_, self.classes_)):
                 raise ValueError(
@@ -361,18 +370,16 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Y = self._label_binarizer.transform(y)
         return np.asarray(Y, dtype=np.dtype(self.dtype))
 
-    def _effective_sample_weight(self, y, sample_weight):
+    def _effective_sample_weight(self, y, sample_weight, fitting=False):
         if self.class_weight is None:
             return sample_weight
         if self._label_binarizer.y_type_ == "multilabel-indicator":
             raise ValueError("class_weight is not supported for multilabel targets.")
-        if "_class_weight" not in self.__dict__ or self.class_weight != getattr(
-            self, "_class_weight_param", None
-        ):
+        if fitting:
+            # From this fit's labels ('balanced'), kept for validation labels.
             self._class_weight = compute_class_weight(
                 self.class_weight, classes=self.classes_, y=y
             )
-            self._class_weight_param = self.class_weight
         y = column_or_1d(y)
         weights = self._class_weight[np.searchsorted(self.classes_, y)]
         if sample_weight is None:

@@ -68,11 +68,13 @@ class Dense(Layer):
     ``dW = X^T dZ``, ``db = sum_i dZ_i`` and ``dX = dZ W^T``.
     """
 
-    def __init__(self, n_in, n_out, init_activation):
+    def __init__(self, n_in, n_out, init_activation, accumulate=False):
         super().__init__()
         self.n_in = n_in
         self.n_out = n_out
         self.init_activation = init_activation
+        # True when a tied decoder has already written its part of dW.
+        self.accumulate = accumulate
         self._cache_X = None
 
     def param_specs(self):
@@ -92,7 +94,9 @@ class Dense(Layer):
 
     def backward(self, dZ, need_input_grad=True):
         X = self._cache_X
-        if sp.issparse(X):
+        if self.accumulate:
+            self.grads["W"] += X.T @ dZ
+        elif sp.issparse(X):
             self.grads["W"][...] = X.T @ dZ
         else:
             np.dot(X.T, dZ, out=self.grads["W"])
@@ -260,3 +264,126 @@ class BatchNorm(Layer):
             dZ -= (p * xhat) * g_gamma
         dZ *= self.params["gamma"] * inv_std
         return dZ
+
+
+class TiedDense(Layer):
+    """Decoder map with weights tied to an encoder layer: ``Z = H W_enc^T + c``.
+
+    It owns only its bias; the weight matrix is the transpose of the partner
+    ``Dense`` layer's, and its gradient ``dZ^T H`` is written into the
+    partner's gradient, to which the partner then adds its own (the partner
+    is created with ``accumulate=True``; backward visits the decoder first).
+    """
+
+    def __init__(self, partner_index, n_out):
+        super().__init__()
+        self.partner_index = partner_index
+        self.n_out = n_out
+        self.partner = None
+        self._cache_H = None
+
+    def param_specs(self):
+        return [("c", (self.n_out,), False)]
+
+    def initialize(self, rng):
+        self.params["c"][...] = 0
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["partner"] = None  # relinked by Network._bind
+        return state
+
+    def forward(self, H, training=False, rng=None, reuse_masks=False,
+                sample_weight=None):
+        if training:
+            self._cache_H = H
+        Z = H @ self.partner.params["W"].T
+        Z += self.params["c"]
+        return Z
+
+    def backward(self, dZ, need_input_grad=True):
+        np.dot(dZ.T, self._cache_H, out=self.partner.grads["W"])
+        np.sum(dZ, axis=0, out=self.grads["c"])
+        if need_input_grad:
+            return dZ @ self.partner.params["W"]
+        return None
+
+
+class Corruption(Layer):
+    """Input corruption of a denoising autoencoder, in training only.
+
+    ``kind='masking'`` sets each input to 0 with probability ``level``;
+    ``kind='gaussian'`` adds noise of standard deviation ``level``. The loss
+    compares the reconstruction with the clean input (Vincent et al., 2010).
+    """
+
+    def __init__(self, kind, level):
+        super().__init__()
+        self.kind = kind
+        self.level = level
+        self._cache_noise = None
+
+    def forward(self, X, training=False, rng=None, reuse_masks=False,
+                sample_weight=None):
+        if not training or self.level == 0:
+            return X
+        if not (reuse_masks and self._cache_noise is not None):
+            if self.kind == "masking":
+                noise = (rng.random(X.shape, dtype=np.float32) >= self.level)
+            else:
+                noise = rng.standard_normal(X.shape, dtype=np.float32) * self.level
+            self._cache_noise = noise.astype(X.dtype)
+        if self.kind == "masking":
+            return X * self._cache_noise
+        return X + self._cache_noise
+
+    def backward(self, dY, need_input_grad=True):
+        if self.kind == "masking" and self._cache_noise is not None:
+            dY *= self._cache_noise
+        return dY
+
+
+class SparsityPenalty(Layer):
+    """KL sparsity penalty on the mean activation of logistic code units.
+
+    Notes
+    -----
+    With ``rho`` the target and ``rho_hat_j`` unit j's (weighted) mean
+    activation over the batch, the penalty added to the loss is
+    ``weight * sum_j KL(rho || rho_hat_j)`` and its gradient at ``h_ij`` is
+    ``weight * p_i * ((1 - rho) / (1 - rho_hat_j) - rho / rho_hat_j)``, where
+    ``p_i`` is row i's share of the batch weight. The layer is the identity.
+    """
+
+    def __init__(self, target, weight):
+        super().__init__()
+        self.target = target
+        self.weight = weight
+        self.penalty_value = 0.0
+        self._cache_grad = None
+
+    def forward(self, H, training=False, rng=None, reuse_masks=False,
+                sample_weight=None):
+        if not training or self.weight == 0:
+            return H
+        m = H.shape[0]
+        if sample_weight is None:
+            p = np.full(m, 1.0 / m, dtype=H.dtype)
+        else:
+            total = np.sum(sample_weight)
+            p = (sample_weight / total if total > 0 else np.full(m, 1.0 / m))
+            p = p.astype(H.dtype)
+        eps = 1e-7
+        rho_hat = np.clip(p @ H, eps, 1 - eps)
+        rho = self.target
+        kl = (rho * np.log(rho / rho_hat)
+              + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
+        self.penalty_value = float(self.weight * np.sum(kl))
+        slope = self.weight * ((1 - rho) / (1 - rho_hat) - rho / rho_hat)
+        self._cache_grad = np.outer(p, slope).astype(H.dtype)
+        return H
+
+    def backward(self, dY, need_input_grad=True):
+        if self._cache_grad is not None:
+            dY += self._cache_grad
+        return dY

@@ -10,7 +10,15 @@ batch-normalisation scale and shift.
 import numpy as np
 import scipy.sparse as sp
 
-from .layers import Activation, BatchNorm, Dense, Dropout
+from .layers import (
+    Activation,
+    BatchNorm,
+    Corruption,
+    Dense,
+    Dropout,
+    SparsityPenalty,
+    TiedDense,
+)
 from .losses import LOSSES
 
 # Rows per chunk at inference, so that memory stays bounded on any input.
@@ -61,6 +69,9 @@ class Network:
             grads[i][name] = self.grad[start:stop].reshape(shape)
         for layer, p, g in zip(self.layers, params, grads, strict=True):
             layer.bind(p, g)
+        for layer in self.layers:
+            if isinstance(layer, TiedDense):
+                layer.partner = self.layers[layer.partner_index]
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -105,13 +116,13 @@ class Network:
             layer.clear_cache()
 
     def forward(self, X, training=False, rng=None, reuse_masks=False, stop=None,
-                sample_weight=None):
-        """Output pre-activation (or the output of layer ``stop - 1``).
+                sample_weight=None, start=0):
+        """Output pre-activation (or of layers ``start`` to ``stop - 1``).
 
         ``sample_weight`` weights the rows in the batch-norm statistics.
         """
         out = X
-        for layer in self.layers[:stop]:
+        for layer in self.layers[start:stop]:
             out = layer.forward(out, training, rng, reuse_masks, sample_weight)
         return out
 
@@ -170,6 +181,8 @@ class Network:
         Z = self.forward(X, training=True, rng=rng, reuse_masks=reuse_masks,
                          sample_weight=sample_weight)
         value, delta = self.loss.loss_and_delta(Z, Y, sample_weight)
+        value += sum(layer.penalty_value for layer in self.layers
+                     if isinstance(layer, SparsityPenalty))
         self.backward(delta)
         denominator = X.shape[0] if sample_weight is None else sample_weight.sum()
         value += self.penalty(alpha, l1_alpha, denominator)
@@ -260,6 +273,54 @@ def build_mlp(
     # The output layer gets the plain Glorot range whatever its non-linearity.
     layers.append(Dense(n_in, n_outputs, "identity"))
     return Network(layers, loss_obj, dtype=dtype)
+
+
+def build_autoencoder(
+    n_features,
+    hidden_layer_sizes,
+    activation="logistic",
+    loss="logistic_log_loss",
+    tied_weights=True,
+    corruption="masking",
+    corruption_level=0.0,
+    sparsity_target=0.05,
+    sparsity_weight=0.0,
+    dtype=np.float32,
+):
+    """Build an autoencoder: encoder, code, mirrored decoder, fused loss.
+
+    The encoder is ``Dense -> Activation`` per entry of ``hidden_layer_sizes``
+    (the last is the code); the decoder mirrors it back to ``n_features``,
+    with tied (transposed encoder) or free weights, and the output
+    non-linearity of ``loss``. ``network.code_stop`` is the number of layers
+    up to and including the code; ``network.decoder_start`` the first decoder
+    layer.
+    """
+    layers = []
+    if corruption_level > 0:
+        layers.append(Corruption(corruption, corruption_level))
+    widths = [n_features, *hidden_layer_sizes]
+    encoders = []
+    for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
+        encoders.append(len(layers))
+        layers.append(Dense(n_in, n_out, activation, accumulate=tied_weights))
+        layers.append(Activation(activation))
+    if sparsity_weight > 0:
+        layers.append(SparsityPenalty(sparsity_target, sparsity_weight))
+    code_stop = len(layers)
+    loss_obj = LOSSES[loss]()
+    for depth in range(len(hidden_layer_sizes) - 1, -1, -1):
+        n_in, n_out = widths[depth + 1], widths[depth]
+        if tied_weights:
+            layers.append(TiedDense(encoders[depth], n_out))
+        else:
+            layers.append(Dense(n_in, n_out, activation if depth else "identity"))
+        if depth:
+            layers.append(Activation(activation))
+    network = Network(layers, loss_obj, dtype=dtype)
+    network.code_stop = code_stop
+    network.decoder_start = code_stop
+    return network
 
 
 def as_network_input(X, dtype):

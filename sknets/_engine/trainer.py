@@ -208,6 +208,12 @@ class Trainer:
             epoch += 1
             if validation is not None:
                 self._validate(validation, record)
+            # The epoch counts once it is fully recorded (an interrupt during
+            # validation drops it everywhere).
+            result.n_iter += 1
+            result.t += batches.n_samples
+            result.loss = record["train_loss"]
+            result.best_loss = min(result.best_loss, record["train_loss"])
             self.schedule.on_epoch_end(result.t)
             result.history.append(record)
             self._print(record)
@@ -241,15 +247,11 @@ class Trainer:
             # A loss 10^4 times the best so far is diverging, even if finite.
             exploding = loss > 1e4 * max(result.best_loss, 1e-2)
             if math.isfinite(loss) and not exploding and net.is_finite():
-                result.n_iter += 1
-                result.t += batches.n_samples
-                result.loss = loss
                 if loss <= result.best_loss:
                     # Where to come back to if the loss later diverges: the
                     # start of the epoch with the lowest loss (its end may
                     # already be on the way up).
                     self._safe = (self._good, epoch - 1)
-                result.best_loss = min(result.best_loss, loss)
                 return {
                     "epoch": epoch, "train_loss": loss, "learning_rate": lr,
                     "seconds": time.perf_counter() - start,
