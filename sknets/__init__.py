@@ -2,7 +2,15 @@
 
 from ._autoencoder import AutoencoderTransformer
 from ._mlp import MLPClassifier, MLPRegressor
+from ._pretrained import StackedPretrainedClassifier, StackedPretrainedRegressor
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["AutoencoderTransformer", "MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = [
+    "AutoencoderTransformer",
+    "MLPClassifier",
+    "MLPRegressor",
+    "StackedPretrainedClassifier",
+    "StackedPretrainedRegressor",
+    "__version__",
+]

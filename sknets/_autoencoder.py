@@ -4,6 +4,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import BaseMLP
@@ -379,6 +380,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         self._validate_params()
         return self._fit(X, None, sample_weight)
 
+    @available_if(lambda est: est._check_partial_fit_solver())
     def partial_fit(self, X, y=None, sample_weight=None):
         """One epoch on ``X``, continuing the weights and optimiser state.
 
@@ -397,7 +399,6 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             The updated transformer.
         """
         self._validate_params()
-        self._check_partial_fit_solver()
         return self._partial_fit(X, None, sample_weight)
 
     def transform(self, X):

@@ -1,0 +1,384 @@
+"""Greedy layer-wise autoencoder pre-training, then supervised fine-tuning."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import column_or_1d
+
+from ._autoencoder import AutoencoderTransformer
+from ._mlp import MLPClassifier, MLPRegressor, _docstring
+from ._sklearn_compat import (
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+    validate_data,
+)
+
+_PRETRAIN_CONSTRAINTS = {
+    "pretrain_max_iter": [Interval(Integral, 0, None, closed="left")],
+    "pretrain_learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "pretrain_corruption": [StrOptions({"masking", "gaussian"})],
+    "pretrain_corruption_level": [Interval(Real, 0, None, closed="left")],
+    "pretrain_loss": [StrOptions({"auto", "cross_entropy", "squared_error"})],
+    "pretrain_tied_weights": ["boolean"],
+}
+
+_PRETRAIN_PARAMETERS = """\
+    pretrain_max_iter : int, default=10
+        Epochs of autoencoder training per hidden layer; 0 skips pre-training
+        (the network is then an ordinary MLP).
+
+    pretrain_learning_rate_init : float, default=0.001
+        Learning rate of the pre-training solver (``solver``; 'lbfgs' is
+        replaced by 'adam' for a denoising pre-training).
+
+    pretrain_corruption : {'masking', 'gaussian'}, default='masking'
+        Input corruption of the denoising autoencoders.
+
+    pretrain_corruption_level : float, default=0.0
+        Masking probability or Gaussian noise level; 0 pre-trains plain
+        autoencoders.
+
+    pretrain_loss : {'auto', 'cross_entropy', 'squared_error'}, default='auto'
+        Reconstruction loss of each autoencoder; 'auto' picks cross-entropy
+        for a layer whose input lies in [0, 1] (e.g. pixel intensities, or the
+        codes of a logistic layer) and squared error otherwise.
+
+    pretrain_tied_weights : bool, default=True
+        Tie each autoencoder's decoder to its encoder (``W* = W^T``).
+"""
+
+_PRETRAIN_NOTES = """\
+    Notes
+    -----
+    Pre-training is greedy and layer-wise (Bengio et al., 2007): the first
+    hidden layer is trained as an autoencoder on ``X``; its encoder is frozen
+    and the second layer is trained as an autoencoder on the first layer's
+    codes, and so on. The encoders' weights and biases then initialise the
+    hidden layers of the network, an output layer is added, and the whole
+    network is fine-tuned with back-propagation exactly as the plain MLP
+    estimator is trained, with all its options. With a corruption level this
+    is a stacked denoising autoencoder (Vincent et al., 2010).
+"""
+
+
+class _PretrainMixin:
+    """Pre-training shared by the classifier and the regressor."""
+
+    def _pretrain_autoencoder(self, width, seed, corrupted):
+        solver = self.solver
+        if solver == "lbfgs" and corrupted:
+            solver = "adam"
+        return AutoencoderTransformer(
+            hidden_layer_sizes=(width,), activation=self.activation,
+            loss=self.pretrain_loss, tied_weights=self.pretrain_tied_weights,
+            corruption=self.pretrain_corruption,
+            corruption_level=self.pretrain_corruption_level, solver=solver,
+            alpha=self.alpha, batch_size=self.batch_size,
+            learning_rate_init=self.pretrain_learning_rate_init,
+            max_iter=max(self.pretrain_max_iter, 1), shuffle=self.shuffle,
+            random_state=seed, tol=self.tol, momentum=self.momentum,
+            nesterovs_momentum=self.nesterovs_momentum, beta_1=self.beta_1,
+            beta_2=self.beta_2, epsilon=self.epsilon,
+            n_iter_no_change=self.n_iter_no_change, dtype=self.dtype,
+            verbose=self.verbose,
+        )
+
+    def _pretrain(self, X, sizes, sample_weight=None):
+        """Encoder ``(W, b)`` per hidden layer, and each layer's loss curve."""
+        rng = self._random_generator()
+        codes = X
+        layers, curves = [], []
+        for width in sizes:
+            seed = int(rng.integers(np.iinfo(np.int32).max))
+            autoencoder = self._pretrain_autoencoder(
+                width, seed, self.pretrain_corruption_level > 0
+            )
+            with warnings.catch_warnings():
+                # A fixed budget of epochs per layer is the norm here.
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                autoencoder.fit(codes, sample_weight=sample_weight)
+            encoder = autoencoder._network.dense_layers()[0]
+            layers.append((encoder.params["W"].copy(), encoder.params["b"].copy()))
+            curves.append(list(autoencoder.loss_curve_))
+            codes = autoencoder.transform(codes)
+        return layers, curves
+
+    def _build_network(self, n_features, n_outputs, sizes, rng):
+        network = super()._build_network(n_features, n_outputs, sizes, rng)
+        pretrained = self.__dict__.pop("_pretrained_layers", None)
+        if pretrained is not None:
+            for layer, (W, b) in zip(network.dense_layers(), pretrained,
+                                     strict=False):
+                layer.params["W"][...] = W
+                layer.params["b"][...] = b
+        return network
+
+    def _fit_pretrained(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
+        sizes = self._check_options()
+        X_all, y = validate_data(
+            self, X, y, dtype=(np.float32, np.float64), multi_output=True,
+            y_numeric=self._y_numeric,
+        )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X_all, dtype=np.float64, ensure_non_negative=True
+            )
+        labeled = self._labeled_rows(y)
+        if self.warm_start and "_network" in self.__dict__:
+            pass  # continue fine-tuning; the pre-training happened before
+        elif self.pretrain_max_iter > 0:
+            X_pretrain = X_all.astype(np.dtype(self.dtype), copy=False)
+            self._pretrained_layers, self.pretrain_loss_curves_ = self._pretrain(
+                X_pretrain, sizes, sample_weight
+            )
+        else:
+            self.pretrain_loss_curves_ = [[] for _ in sizes]
+        if labeled is not None:
+            if not np.any(labeled):
+                raise ValueError(
+                    f"Every sample is unlabeled (y == {self.unlabeled_label!r}): "
+                    "fine-tuning needs labeled samples."
+                )
+            X_all, y = X_all[labeled], y[labeled]
+            if sample_weight is not None:
+                sample_weight = sample_weight[labeled]
+        return self._fit_unsafe(X_all, y, sample_weight, X_val, y_val,
+                                sample_weight_val)
+
+    def _labeled_rows(self, y):
+        return None
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
+    _parameter_constraints: dict = {
+        **MLPClassifier._parameter_constraints, **_PRETRAIN_CONSTRAINTS,
+        "unlabeled_label": [None, Real, str],
+    }
+
+    def __init__(
+        self, hidden_layer_sizes=(100,), activation="logistic", *,
+        pretrain_max_iter=10, pretrain_learning_rate_init=0.001,
+        pretrain_corruption="masking", pretrain_corruption_level=0.0,
+        pretrain_loss="auto", pretrain_tied_weights=True, solver="adam",
+        alpha=0.0001, batch_size="auto", learning_rate="constant",
+        learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+        random_state=None, tol=1e-4, verbose=False, warm_start=False,
+        momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+        validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+        n_iter_no_change=10, max_fun=15000, l1_alpha=0.0, dropout=0.0,
+        input_dropout=0.0, batch_norm=False, batch_norm_momentum=0.9,
+        batch_norm_statistics="running", min_learning_rate=1e-6, dtype="float32",
+        scoring=None, class_weight=None, unlabeled_label=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            l1_alpha=l1_alpha, dropout=dropout, input_dropout=input_dropout,
+            batch_norm=batch_norm, batch_norm_momentum=batch_norm_momentum,
+            batch_norm_statistics=batch_norm_statistics,
+            min_learning_rate=min_learning_rate, dtype=dtype, scoring=scoring,
+            class_weight=class_weight,
+        )
+        self.unlabeled_label = unlabeled_label
+        self.pretrain_max_iter = pretrain_max_iter
+        self.pretrain_learning_rate_init = pretrain_learning_rate_init
+        self.pretrain_corruption = pretrain_corruption
+        self.pretrain_corruption_level = pretrain_corruption_level
+        self.pretrain_loss = pretrain_loss
+        self.pretrain_tied_weights = pretrain_tied_weights
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):
+        """Pre-train the hidden layers on all of ``X``, then fine-tune.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; every row is used for pre-training.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels. With ``unlabeled_label`` set (e.g. to -1, the
+            convention of :class:`sklearn.semi_supervised.SelfTrainingClassifier`),
+            rows with that label are unlabeled and take part in pre-training
+            only.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the fine-tuning loss.
+        X_val, y_val : array-like, default=None
+            A validation set for fine-tuning, as in :class:`MLPClassifier`.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
+
+        Returns
+        -------
+        self : StackedPretrainedClassifier
+            The fitted estimator.
+        """
+        return self._atomic(self._fit_pretrained, X, y, sample_weight, X_val, y_val,
+                            sample_weight_val)
+
+    def _labeled_rows(self, y):
+        if self.unlabeled_label is None:
+            return None
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y)
+        if y.ndim != 1:
+            raise ValueError(
+                "unlabeled_label marks rows of a 1-D y; multilabel targets have "
+                "no unlabeled rows."
+            )
+        return y != self.unlabeled_label
+
+
+class StackedPretrainedRegressor(_PretrainMixin, MLPRegressor):
+    _parameter_constraints: dict = {
+        **MLPRegressor._parameter_constraints, **_PRETRAIN_CONSTRAINTS,
+    }
+
+    def __init__(
+        self, loss="squared_error", hidden_layer_sizes=(100,), activation="logistic",
+        *, pretrain_max_iter=10, pretrain_learning_rate_init=0.001,
+        pretrain_corruption="masking", pretrain_corruption_level=0.0,
+        pretrain_loss="auto", pretrain_tied_weights=True, solver="adam",
+        alpha=0.0001, batch_size="auto", learning_rate="constant",
+        learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+        random_state=None, tol=1e-4, verbose=False, warm_start=False,
+        momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+        validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+        n_iter_no_change=10, max_fun=15000, l1_alpha=0.0, dropout=0.0,
+        input_dropout=0.0, batch_norm=False, batch_norm_momentum=0.9,
+        batch_norm_statistics="running", min_learning_rate=1e-6, dtype="float32",
+        scoring=None,
+    ):
+        super().__init__(
+            loss=loss, hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            l1_alpha=l1_alpha, dropout=dropout, input_dropout=input_dropout,
+            batch_norm=batch_norm, batch_norm_momentum=batch_norm_momentum,
+            batch_norm_statistics=batch_norm_statistics,
+            min_learning_rate=min_learning_rate, dtype=dtype, scoring=scoring,
+        )
+        self.pretrain_max_iter = pretrain_max_iter
+        self.pretrain_learning_rate_init = pretrain_learning_rate_init
+        self.pretrain_corruption = pretrain_corruption
+        self.pretrain_corruption_level = pretrain_corruption_level
+        self.pretrain_loss = pretrain_loss
+        self.pretrain_tied_weights = pretrain_tied_weights
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):
+        """Pre-train the hidden layers on ``X``, then fine-tune on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the fine-tuning loss.
+        X_val, y_val : array-like, default=None
+            A validation set for fine-tuning, as in :class:`MLPRegressor`.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
+
+        Returns
+        -------
+        self : StackedPretrainedRegressor
+            The fitted estimator.
+        """
+        return self._atomic(self._fit_pretrained, X, y, sample_weight, X_val, y_val,
+                            sample_weight_val)
+
+
+def _intro(doc, kind):
+    """Replace the MLP's introduction paragraph with the pre-training one."""
+    start = doc.index("    A drop-in superset")
+    end = doc.index("\n\n", start)
+    intro = (
+        f"    An {kind} whose hidden layers are first trained, one at a time, as\n"
+        "    (denoising) autoencoders on the inputs, then fine-tuned together with\n"
+        "    back-propagation; every option of the plain MLP applies to the\n"
+        "    fine-tuning. The pre-training uses unlabelled data too."
+    )
+    return doc[:start] + intro + doc[end:]
+
+
+_REFERENCES_EXTRA = """\
+    Bengio, Y., Lamblin, P., Popovici, D. and Larochelle, H. (2007). Greedy
+    layer-wise training of deep networks. NIPS.
+
+    Vincent, P., Larochelle, H., Lajoie, I., Bengio, Y. and Manzagol, P.-A.
+    (2010). Stacked denoising autoencoders. JMLR 11.
+
+"""
+
+_UNLABELED_PARAMETER = """\
+    unlabeled_label : int, float, str or None, default=None
+        The label that marks unlabeled samples, for semi-supervised use: they
+        take part in pre-training only. -1 is scikit-learn's convention; it is
+        not the default because -1 is also a common class label (binary
+        problems coded -1/1), whose samples would then silently be dropped.
+"""
+
+_SHARED = """
+    pretrain_loss_curves_ : list of list of float
+        Pre-training loss of each epoch, one list per hidden layer.
+"""
+
+StackedPretrainedClassifier.__doc__ = _docstring(
+    _intro(MLPClassifier.__doc__, "MLP classifier")
+    .replace("Multi-layer perceptron classifier with the full training recipe.",
+             "Classifier pre-trained layer by layer as autoencoders, then "
+             "fine-tuned.")
+    .replace("    Parameters\n    ----------\n",
+             "    Parameters\n    ----------\n" + _PRETRAIN_PARAMETERS + "\n")
+    .replace("    Attributes\n    ----------\n",
+             _UNLABELED_PARAMETER + "\n    Attributes\n    ----------\n"
+             + _SHARED.lstrip("\n") + "\n")
+    .replace("    Notes\n    -----\n", _PRETRAIN_NOTES + "\n    Fine-tuning:\n")
+    .replace("default='relu'", "default='logistic'")
+    .replace("    Examples\n", _REFERENCES_EXTRA + "    Examples\n")
+    .replace("MLPClassifier(", "StackedPretrainedClassifier(")
+    .replace("from sknets import MLPClassifier",
+             "from sknets import StackedPretrainedClassifier")
+)
+StackedPretrainedRegressor.__doc__ = _docstring(
+    _intro(MLPRegressor.__doc__, "MLP regressor")
+    .replace("Multi-layer perceptron regressor with the full training recipe.",
+             "Regressor pre-trained layer by layer as autoencoders, then "
+             "fine-tuned.")
+    .replace("    Parameters\n    ----------\n",
+             "    Parameters\n    ----------\n" + _PRETRAIN_PARAMETERS + "\n")
+    .replace("    Attributes\n    ----------\n",
+             "    Attributes\n    ----------\n" + _SHARED.lstrip("\n") + "\n")
+    .replace("    Notes\n    -----\n", _PRETRAIN_NOTES + "\n    Fine-tuning:\n")
+    .replace("default='relu'", "default='logistic'")
+    .replace("    Examples\n", _REFERENCES_EXTRA + "    Examples\n")
+    .replace("MLPRegressor(", "StackedPretrainedRegressor(")
+    .replace("from sknets import MLPRegressor",
+             "from sknets import StackedPretrainedRegressor")
+)
