@@ -6,7 +6,13 @@ from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sknets import MLPClassifier, MLPRegressor
+from sknets import (
+    AutoencoderTransformer,
+    MLPClassifier,
+    MLPRegressor,
+    StackedPretrainedClassifier,
+    StackedPretrainedRegressor,
+)
 
 # Small, fast networks. float64 so that fitting with integer sample weights
 # matches fitting on repeated rows to scikit-learn's rtol=1e-7.
@@ -54,6 +60,35 @@ REGRESSORS = [
                  learning_rate_init=0.01),
 ]
 
+AE_FAST = dict(hidden_layer_sizes=(8,), max_iter=30, random_state=0, dtype="float64")
+AUTOENCODERS = [
+    AutoencoderTransformer(**AE_FAST),  # loss='auto'
+    AutoencoderTransformer(**AE_FAST, loss="squared_error", activation="relu"),
+    AutoencoderTransformer(**AE_FAST, tied_weights=False),
+    AutoencoderTransformer(**AE_FAST, sparsity_weight=0.1),
+    AutoencoderTransformer(**{**AE_FAST, "hidden_layer_sizes": (8, 4)}),
+    AutoencoderTransformer(**AE_FAST, solver="lbfgs"),
+    AutoencoderTransformer(**AE_FAST, corruption_level=0.3),
+    AutoencoderTransformer(**AE_FAST, corruption="gaussian", corruption_level=0.1,
+                           solver="sgd", learning_rate_init=0.01,
+                           early_stopping=True),
+]
+
+SP_FAST = dict(hidden_layer_sizes=(16,), max_iter=100, pretrain_max_iter=5,
+               random_state=0, dtype="float64", learning_rate_init=0.01)
+PRETRAINED = [
+    StackedPretrainedClassifier(**SP_FAST),
+    StackedPretrainedClassifier(**{**SP_FAST, "hidden_layer_sizes": (16, 8)}),
+    StackedPretrainedClassifier(**SP_FAST, activation="relu",
+                                pretrain_loss="squared_error",
+                                pretrain_tied_weights=False),
+    StackedPretrainedClassifier(**SP_FAST, solver="lbfgs"),
+    StackedPretrainedClassifier(**SP_FAST, pretrain_corruption_level=0.2),
+    StackedPretrainedRegressor(**SP_FAST),
+    StackedPretrainedRegressor(**SP_FAST, pretrain_corruption="gaussian",
+                               pretrain_corruption_level=0.1),
+]
+
 # float32: weighted and repeated fits agree to float32 round-off (~1e-6), which
 # scikit-learn's rtol=1e-7 on predict_proba cannot see as equal, since the
 # probabilities themselves are float32 (eps 1.2e-7).
@@ -64,10 +99,10 @@ FLOAT32 = [
                   solver="sgd", batch_norm=True, learning_rate_init=0.1),
 ]
 
-# Training with random dropout masks, or on a random validation split, is not
-# the same computation on weighted rows as on repeated rows (each copy of a
-# row gets its own mask; the split draws from a different set of rows), so
-# the two fits agree only in distribution.
+# Training with random dropout masks or corruption noise, or on a random
+# validation split, is not the same computation on weighted rows as on
+# repeated rows (each copy of a row gets its own mask; the split draws from a
+# different set of rows), so the two fits agree only in distribution.
 STOCHASTIC = [
     MLPClassifier(**FAST, solver="sgd", dropout=0.5, learning_rate_init=0.1),
     MLPClassifier(**FAST, solver="sgd", dropout=0.2, input_dropout=0.1,
@@ -85,6 +120,13 @@ WEIGHT_CHECKS = (
 )
 
 
+def _is_stochastic(estimator):
+    params = estimator.get_params()
+    return bool(params.get("dropout") or params.get("input_dropout")
+                or params.get("early_stopping") or params.get("corruption_level")
+                or params.get("pretrain_corruption_level"))
+
+
 def _expected_failures(estimator):
     if getattr(estimator, "loss", None) == "poisson":
         # The check draws real-valued (negative) targets for every output;
@@ -92,8 +134,9 @@ def _expected_failures(estimator):
         return {"check_regressor_multioutput": "negative targets for Poisson"}
     if estimator.dtype == "float32":
         reason = "float32 probabilities cannot meet rtol=1e-7; see test below"
-    elif estimator.dropout or estimator.input_dropout or estimator.early_stopping:
-        reason = "random masks / validation split: equal only in distribution"
+    elif _is_stochastic(estimator):
+        reason = ("random masks, corruption noise or validation split: equal "
+                  "only in distribution")
     elif estimator.learning_rate == "invscaling":
         reason = ("invscaling's time counts rows, as scikit-learn's, so the rate "
                   "decays faster on repeated rows than on weighted ones")
@@ -103,7 +146,7 @@ def _expected_failures(estimator):
 
 
 @parametrize_with_checks(
-    DETERMINISTIC + FLOAT32 + STOCHASTIC + REGRESSORS,
+    DETERMINISTIC + FLOAT32 + STOCHASTIC + REGRESSORS + AUTOENCODERS + PRETRAINED,
     expected_failed_checks=_expected_failures,
 )
 def test_sklearn_compatible_estimator(estimator, check):
