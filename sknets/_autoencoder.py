@@ -7,7 +7,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import BaseMLP
+from ._base import BaseMLP, _ParameterList
 from ._engine.network import PREDICT_CHUNK_ROWS, as_network_input, build_autoencoder
 from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, validate_data
 
@@ -242,6 +242,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     l1_alpha = 0.0
     scoring = "loss"
     _score_outputs = None
+    _accept_sparse = False
 
     def __init__(
         self, hidden_layer_sizes=(100,), activation="logistic", *, loss="auto",
@@ -306,7 +307,8 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     def _validate_training_data(self, X, y, sample_weight, reset=True):
         dtype = np.dtype(self.dtype)
         other = np.float64 if dtype == np.float32 else np.float32
-        X = validate_data(self, X, dtype=(dtype, other), reset=reset)
+        X = validate_data(self, X, dtype=(dtype, other), reset=reset,
+                          accept_sparse=False)
         X = as_network_input(X, dtype)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -349,14 +351,32 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         network.initialize(rng)
         return network
 
+    def _bias_arrays(self):
+        # Dense layers own "b"; a tied decoder layer owns only its bias "c".
+        return [layer.params.get("b", layer.params.get("c"))
+                for layer in self._network.layers if layer.params]
+
     @property
     def intercepts_(self):
         """list of ndarray: biases of the encoder, then of the decoder layers."""
         if "_network" not in self.__dict__:
             raise AttributeError("intercepts_")
-        return [next(iter(layer.params.values())) if "b" not in layer.params
-                else layer.params["b"]
-                for layer in self._network.layers if layer.params]
+        return _ParameterList(self._bias_arrays())
+
+    @intercepts_.setter
+    def intercepts_(self, values):
+        check_is_fitted(self)
+        targets = self._bias_arrays()
+        values = [np.asarray(value) for value in values]
+        if len(values) != len(targets) or any(
+            v.shape != t.shape for v, t in zip(values, targets, strict=True)
+        ):
+            raise ValueError(
+                "Expected arrays of shapes "
+                f"{[t.shape for t in targets]}, got {[v.shape for v in values]}."
+            )
+        for target, value in zip(targets, values, strict=True):
+            target[...] = value
 
     # -- public API -----------------------------------------------------------
 
@@ -480,10 +500,8 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
     @property
     def _n_features_out(self):
-        return self._network.dense_layers()[len(self._sizes()) - 1].n_out
-
-    def _sizes(self):
-        return tuple(np.atleast_1d(self.hidden_layer_sizes))
+        # The fitted code size, whatever hidden_layer_sizes says now.
+        return self._network.code_size
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

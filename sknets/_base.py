@@ -77,6 +77,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     """Base class of the multi-layer perceptron estimators (not for direct use)."""
 
     _y_numeric = False
+    _accept_sparse = ("csr", "csc")
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
@@ -256,7 +257,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         dtype = np.dtype(self.dtype)
         other = np.float64 if dtype == np.float32 else np.float32
         X, y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+            self, X, y, accept_sparse=self._accept_sparse, multi_output=True,
             dtype=(dtype, other), reset=reset, y_numeric=self._y_numeric,
         )
         X = as_network_input(X, dtype)
@@ -290,7 +291,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                     "solver='lbfgs' has no epochs to validate."
                 )
             X_val = as_network_input(
-                validate_data(self, X_val, reset=False, accept_sparse=["csr", "csc"],
+                validate_data(self, X_val, reset=False,
+                              accept_sparse=self._accept_sparse,
                               dtype=(np.float32, np.float64)),
                 X.dtype,
             )
@@ -642,7 +644,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         """``X`` checked against the fit and cast for the network."""
         check_is_fitted(self)
         X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], reset=False,
+            self, X, accept_sparse=self._accept_sparse, reset=False,
             dtype=(np.float32, np.float64),
         )
         X_net = as_network_input(X, self._network.dtype)

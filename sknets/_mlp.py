@@ -315,6 +315,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self : MLPClassifier
             The updated estimator.
         """
+        return self._partial_fit_classifier(X, y, sample_weight, classes)
+
+    def _partial_fit_classifier(self, X, y, sample_weight, classes):
         first = "_network" not in self.__dict__
         if first and classes is None:
             raise ValueError(

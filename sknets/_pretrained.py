@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
 from ._autoencoder import AutoencoderTransformer
@@ -92,7 +93,17 @@ class _PretrainMixin:
         rng = self._random_generator()
         codes = X
         layers, curves = [], []
-        for width in sizes:
+        for depth, width in enumerate(sizes):
+            if depth and self.pretrain_loss == "cross_entropy" and (
+                codes.min() < 0 or codes.max() > 1
+            ):
+                raise ValueError(
+                    "pretrain_loss='cross_entropy' needs every layer's input in "
+                    f"[0, 1], but the codes of hidden layer {depth} "
+                    f"(activation={self.activation!r}) are not; use "
+                    "pretrain_loss='auto' or 'squared_error', or a logistic "
+                    "activation."
+                )
             seed = int(rng.integers(np.iinfo(np.int32).max))
             autoencoder = self._pretrain_autoencoder(
                 width, seed, self.pretrain_corruption_level > 0
@@ -128,7 +139,7 @@ class _PretrainMixin:
                 sample_weight, X_all, dtype=np.float64, ensure_non_negative=True
             )
         labeled = self._labeled_rows(y)
-        if self.warm_start and "_network" in self.__dict__:
+        if self._continues(X_all.shape[1], sizes):
             pass  # continue fine-tuning; the pre-training happened before
         elif self.pretrain_max_iter > 0:
             X_pretrain = X_all.astype(np.dtype(self.dtype), copy=False)
@@ -151,6 +162,13 @@ class _PretrainMixin:
 
     def _labeled_rows(self, y):
         return None
+
+    def _continues(self, n_features, sizes):
+        """Whether this fit warm-starts from the fitted (pre-trained) network."""
+        if not (self.warm_start and "_network" in self.__dict__):
+            return False
+        current = self._architecture(n_features, self.n_outputs_, sizes)
+        return current == self._architecture_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -231,6 +249,41 @@ class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
         """
         return self._atomic(self._fit_pretrained, X, y, sample_weight, X_val, y_val,
                             sample_weight_val)
+
+    @available_if(lambda est: est._check_partial_fit_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch of fine-tuning on the labeled rows of ``(X, y)``.
+
+        No pre-training happens here: call :meth:`fit` first to pre-train, or
+        this trains from random initialisation. Rows labeled
+        ``unlabeled_label`` are skipped.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the problem; required on the first call.
+
+        Returns
+        -------
+        self : StackedPretrainedClassifier
+            The updated estimator.
+        """
+        labeled = self._labeled_rows(np.asarray(y))
+        if labeled is not None:
+            X, y = np.asarray(X)[labeled], np.asarray(y)[labeled]
+            if sample_weight is not None:
+                sample_weight = np.asarray(sample_weight)[labeled]
+            if classes is not None:
+                classes = np.asarray(classes)
+                classes = classes[classes != self.unlabeled_label]
+        return self._partial_fit_classifier(X, y, sample_weight, classes)
 
     def _labeled_rows(self, y):
         if self.unlabeled_label is None:
@@ -346,7 +399,8 @@ _UNLABELED_PARAMETER = """\
 
 _SHARED = """
     pretrain_loss_curves_ : list of list of float
-        Pre-training loss of each epoch, one list per hidden layer.
+        Pre-training loss of each epoch, one list per hidden layer (a single
+        value per layer with ``solver='lbfgs'``).
 """
 
 StackedPretrainedClassifier.__doc__ = _docstring(

@@ -320,6 +320,7 @@ def build_autoencoder(
     network = Network(layers, loss_obj, dtype=dtype)
     network.code_stop = code_stop
     network.decoder_start = code_stop
+    network.code_size = widths[-1]
     return network
 
 
