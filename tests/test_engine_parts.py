@@ -965,7 +965,8 @@ def test_minibatches_visit_every_training_row_once_per_epoch():
     indices = np.array([3, 5, 7, 11, 13, 17, 19, 22])
     for idx, expected in ((None, np.arange(23)), (indices, indices)):
         batches = Minibatches(X, Y, indices=idx, batch_size=3)
-        rows = np.concatenate([Xb[:, 0] for Xb, _, _ in
+        # A batch lives in a reused buffer until the next one: copy it.
+        rows = np.concatenate([Xb[:, 0].copy() for Xb, _, _ in
                                batches.iterate(np.random.default_rng(0))])
         np.testing.assert_array_equal(np.sort(rows), expected)
     # Shuffling never reorders the caller's index array.

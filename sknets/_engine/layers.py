@@ -41,6 +41,20 @@ class Layer:
         for key in [k for k in self.__dict__ if k.startswith("_cache")]:
             setattr(self, key, None)
 
+    def _buffer(self, name, rows, cols, dtype):
+        """A training scratch array of ``rows`` rows, reused across batches.
+
+        Kept at the largest size seen; a smaller batch uses its first rows,
+        which are contiguous. Inference never uses these buffers.
+        """
+        buf = getattr(self, name, None)
+        if buf is None or buf.shape[0] < rows or buf.shape[1] != cols or (
+            buf.dtype != dtype
+        ):
+            buf = np.empty((rows, cols), dtype=dtype)
+            setattr(self, name, buf)
+        return buf[:rows]
+
     def __getstate__(self):
         # Views into the network's buffers are rebuilt by Network.__setstate__;
         # pickling them would store independent copies.
@@ -86,9 +100,16 @@ class Dense(Layer):
 
     def forward(self, X, training=False, rng=None, reuse_masks=False,
                 sample_weight=None):
-        if training:
+        W = self.params["W"]
+        if not training:
+            Z = X @ W
+        else:
             self._cache_X = X
-        Z = X @ self.params["W"]
+            Z = self._buffer("_cache_out", X.shape[0], self.n_out, W.dtype)
+            if sp.issparse(X):
+                Z[...] = X @ W
+            else:
+                np.dot(X, W, out=Z)
         Z += self.params["b"]
         return Z
 
@@ -101,9 +122,11 @@ class Dense(Layer):
         else:
             np.dot(X.T, dZ, out=self.grads["W"])
         np.sum(dZ, axis=0, out=self.grads["b"])
-        if need_input_grad:
-            return dZ @ self.params["W"].T
-        return None
+        if not need_input_grad:
+            return None
+        W = self.params["W"]
+        dX = self._buffer("_cache_dX", dZ.shape[0], self.n_in, W.dtype)
+        return np.dot(dZ, W.T, out=dX)
 
 
 class Activation(Layer):

@@ -58,10 +58,15 @@ class SoftmaxCrossEntropy:
 
     def loss_and_delta(self, Z, Y, sample_weight=None):
         """Return the loss and overwrite ``Z`` with ``dL/dZ``."""
-        value = self.loss(Z, Y, sample_weight)
-        delta = self.output(Z)
-        delta -= Y
-        return value, _scale_delta(delta, sample_weight)
+        # One exponential pass serves both the loss and the probabilities.
+        Z -= Z.max(axis=1, keepdims=True)
+        target_logit = np.einsum("ij,ij->i", Z, Y)
+        np.exp(Z, out=Z)
+        norm = Z.sum(axis=1, keepdims=True)
+        value = _weighted_mean(np.log(norm[:, 0]) - target_logit, sample_weight)
+        Z /= norm
+        Z -= Y
+        return value, _scale_delta(Z, sample_weight)
 
 
 class SigmoidCrossEntropy:

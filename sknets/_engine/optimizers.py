@@ -62,6 +62,8 @@ class SGD(Optimizer):
         self._scratch = np.empty(self.n_params, dtype=self.dtype)
 
     def step(self, theta, grad, learning_rate):
+        # Each line is one pass over the parameters; the work is memory-bound,
+        # so the number of passes is the cost.
         self.n_steps += 1
         lr_grad = np.multiply(grad, -learning_rate, out=self._scratch)
         if self.momentum == 0:
@@ -72,8 +74,7 @@ class SGD(Optimizer):
         v += lr_grad
         if self.nesterov:
             theta += lr_grad
-            lr_grad[...] = v
-            lr_grad *= self.momentum
+            np.multiply(v, self.momentum, out=lr_grad)
             theta += lr_grad
         else:
             theta += v

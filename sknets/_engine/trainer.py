@@ -22,7 +22,9 @@ from .stopping import PlateauMonitor
 class Minibatches:
     """Minibatches of the training rows ``indices`` of ``X`` (None: all rows).
 
-    Rows are gathered by index, so the data set itself is never copied. With
+    Rows are gathered by index into buffers reused from batch to batch (a
+    batch is valid until the next one is drawn), so the data set itself is
+    never copied and no batch allocates. With
     ``min_last_batch=2`` (batch normalisation) a trailing one-row batch is
     merged into the one before.
     """
@@ -69,7 +71,19 @@ class Minibatches:
         sw = None if self.sample_weight is None else self.sample_weight[idx]
         if sp.issparse(self.X):
             return self.X[idx], self.Y[idx], sw
-        return np.take(self.X, idx, axis=0), np.take(self.Y, idx, axis=0), sw
+        return self._take(self.X, idx, "_X_buf"), self._take(self.Y, idx, "_Y_buf"), sw
+
+    def _take(self, data, idx, name):
+        """Rows ``idx`` of ``data`` gathered into a reused buffer."""
+        buf = getattr(self, name, None)
+        if buf is None:
+            buf = np.empty((self.batch_size + 1, data.shape[1]), dtype=data.dtype)
+            setattr(self, name, buf)
+        if len(idx) > buf.shape[0]:
+            return np.take(data, idx, axis=0)
+        # mode="clip" skips numpy's bounds-checked (buffered) path: the
+        # indices are valid by construction.
+        return np.take(data, idx, axis=0, out=buf[: len(idx)], mode="clip")
 
     def chunks(self, rows=4096):
         """``(X, sample_weight)`` row blocks of the training data, in order."""
