@@ -1,8 +1,8 @@
 """An autoencoder against PCA, and its learned filters.
 
 Trains a deep autoencoder (encoder 256-32 on MNIST, 64-10 on digits) and PCA
-with the same code size, reports both held-out reconstruction errors (mean
-squared error per image), and, if matplotlib is installed, saves the first
+with the same code size, reports both held-out reconstruction errors (sum of
+squared pixel errors per image, averaged over images), and, if matplotlib is installed, saves the first
 layer's weights as image tiles (``autoencoder_filters.png``). With a linear
 code and squared error an autoencoder can only match PCA; a non-linear code
 of the same size reconstructs better.
@@ -63,7 +63,7 @@ def main():
     start = time.perf_counter()
     pca = PCA(n_components=code, random_state=0).fit(X_train)
     pca_mse = reconstruction_mse(X_test, pca.inverse_transform(pca.transform(X_test)))
-    print(f"PCA, {code} components: test MSE {pca_mse:.3f} "
+    print(f"PCA, {code} components: test error {pca_mse:.3f} "
           f"({time.perf_counter() - start:.1f} s)")
 
     start = time.perf_counter()
@@ -78,7 +78,7 @@ def main():
     ae_mse = reconstruction_mse(
         X_test, autoencoder.inverse_transform(autoencoder.transform(X_test))
     )
-    print(f"autoencoder {sizes}, code {code}: test MSE {ae_mse:.3f} "
+    print(f"autoencoder {sizes}, code {code}: test error {ae_mse:.3f} "
           f"({time.perf_counter() - start:.1f} s, {autoencoder.n_iter_} epochs)")
     print(f"the autoencoder's error is {ae_mse / pca_mse:.2f} x PCA's")
     save_filters(autoencoder.coefs_[0], shape, Path("autoencoder_filters.png"))

@@ -9,7 +9,13 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import BaseMLP, _ParameterList
 from ._engine.network import PREDICT_CHUNK_ROWS, as_network_input, build_autoencoder
-from ._sklearn_compat import Interval, StrOptions, _check_sample_weight, validate_data
+from ._sklearn_compat import (
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+    validate_data,
+)
 
 _NOT_AUTOENCODER = {
     "dropout", "input_dropout", "batch_norm", "batch_norm_momentum",
@@ -174,6 +180,15 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     n_iter_ : int
         Epochs run by the last call to ``fit``.
 
+    n_layers_ : int
+        Number of layers, input and reconstruction included.
+
+    n_outputs_ : int
+        Width of the reconstruction (``n_features_in_``).
+
+    out_activation_ : str
+        Output non-linearity: 'logistic' (cross-entropy) or 'identity'.
+
     t_ : int
         Training samples seen.
 
@@ -297,6 +312,11 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                 "sparsity_target in (0, 1), so it needs activation='logistic'; "
                 f"got activation={self.activation!r}."
             )
+        if self.corruption == "masking" and not self.corruption_level < 1:
+            raise ValueError(
+                "corruption_level is the probability of masking each input, so "
+                f"it must be < 1; got {self.corruption_level}."
+            )
         if self.solver == "lbfgs" and self.corruption_level > 0:
             raise ValueError(
                 "Corruption draws new noise at every step, which 'lbfgs' cannot "
@@ -321,6 +341,11 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         if fitting:
             self.loss_function_ = (
                 _auto_loss(y) if self.loss == "auto" else self.loss
+            )
+        elif self.loss not in ("auto", self.loss_function_):
+            raise ValueError(
+                f"loss={self.loss!r} differs from the fitted loss "
+                f"{self.loss_function_!r}; call fit to train with it."
             )
         if self.loss_function_ == "cross_entropy" and y.size and (
             y.min() < 0 or y.max() > 1
@@ -380,6 +405,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
     # -- public API -----------------------------------------------------------
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Train the autoencoder to reconstruct ``X``.
 
@@ -397,7 +423,6 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         self : AutoencoderTransformer
             The fitted transformer.
         """
-        self._validate_params()
         return self._fit(X, None, sample_weight)
 
     @available_if(lambda est: est._check_partial_fit_solver())

@@ -343,7 +343,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         val = np.sort(val)
         sw_val = None if sample_weight is None else sample_weight[val]
         _check_validation_weight(sw_val)
-        return np.sort(train), (X[val], Y[val], sw_val)
+        X_val = X[val]
+        return np.sort(train), (X_val, X_val if Y is X else Y[val], sw_val)
 
     def _build_network(self, n_features, n_outputs, sizes, rng):
         network = build_mlp(
@@ -608,7 +609,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         self._network = network
         self._train_state = state
         self.n_outputs_ = n_outputs
-        self.n_layers_ = len(sizes) + 2
+        self.n_layers_ = len(network.dense_layers()) + len(
+            [layer for layer in network.layers if type(layer).__name__ == "TiedDense"]
+        ) + 1
         self.out_activation_ = network.loss.out_activation
         if state is None:  # lbfgs
             self.n_iter_ = int(result.nit)

@@ -9,6 +9,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
 from ._autoencoder import AutoencoderTransformer
+from ._engine.layers import BatchNorm
 from ._mlp import MLPClassifier, MLPRegressor, _docstring
 from ._sklearn_compat import (
     Interval,
@@ -29,8 +30,9 @@ _PRETRAIN_CONSTRAINTS = {
 
 _PRETRAIN_PARAMETERS = """\
     pretrain_max_iter : int, default=10
-        Epochs of autoencoder training per hidden layer; 0 skips pre-training
-        (the network is then an ordinary MLP).
+        Epochs of autoencoder training per hidden layer (iterations with
+        ``solver='lbfgs'``); 0 skips pre-training (the network is then an
+        ordinary MLP).
 
     pretrain_learning_rate_init : float, default=0.001
         Learning rate of the pre-training solver (``solver``; 'lbfgs' is
@@ -61,13 +63,29 @@ _PRETRAIN_NOTES = """\
     codes, and so on. The encoders' weights and biases then initialise the
     hidden layers of the network, an output layer is added, and the whole
     network is fine-tuned with back-propagation exactly as the plain MLP
-    estimator is trained, with all its options. With a corruption level this
-    is a stacked denoising autoencoder (Vincent et al., 2010).
+    estimator is trained, with all its options. With ``batch_norm=True`` each
+    batch-norm layer starts with the mean and standard deviation of its
+    pre-trained input as shift and scale, so that it starts as the identity
+    and the network computes the pre-trained encoders. With a corruption
+    level this is a stacked denoising autoencoder (Vincent et al., 2010).
 """
 
 
 class _PretrainMixin:
     """Pre-training shared by the classifier and the regressor."""
+
+    _accept_sparse = False
+
+    def _check_options(self):
+        sizes = super()._check_options()
+        if self.pretrain_corruption == "masking" and not (
+            self.pretrain_corruption_level < 1
+        ):
+            raise ValueError(
+                "pretrain_corruption_level is the probability of masking each "
+                f"input, so it must be < 1; got {self.pretrain_corruption_level}."
+            )
+        return sizes
 
     def _pretrain_autoencoder(self, width, seed, corrupted):
         solver = self.solver
@@ -108,12 +126,28 @@ class _PretrainMixin:
             autoencoder = self._pretrain_autoencoder(
                 width, seed, self.pretrain_corruption_level > 0
             )
-            with warnings.catch_warnings():
-                # A fixed budget of epochs per layer is the norm here.
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                autoencoder.fit(codes, sample_weight=sample_weight)
+            try:
+                with warnings.catch_warnings():
+                    # A fixed budget of epochs per layer is the norm here, and
+                    # an interrupt is reported below, for the whole estimator.
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    warnings.filterwarnings("ignore", "Training interrupted")
+                    autoencoder.fit(codes, sample_weight=sample_weight)
+            except KeyboardInterrupt:
+                warnings.warn(
+                    "Training interrupted by user during the pre-training of "
+                    f"hidden layer {depth + 1}; the estimator is left as it was "
+                    "before this fit.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+                raise
             encoder = autoencoder._network.dense_layers()[0]
-            layers.append((encoder.params["W"].copy(), encoder.params["b"].copy()))
+            W, b = encoder.params["W"].copy(), encoder.params["b"].copy()
+            # Statistics of the layer's pre-activation, for batch-norm layers
+            # to start out as the identity on it.
+            pre = codes @ W + b
+            layers.append((W, b, pre.mean(axis=0), pre.var(axis=0)))
             curves.append(list(autoencoder.loss_curve_))
             codes = autoencoder.transform(codes)
         return layers, curves
@@ -121,53 +155,68 @@ class _PretrainMixin:
     def _build_network(self, n_features, n_outputs, sizes, rng):
         network = super()._build_network(n_features, n_outputs, sizes, rng)
         pretrained = self.__dict__.pop("_pretrained_layers", None)
-        if pretrained is not None:
-            for layer, (W, b) in zip(network.dense_layers(), pretrained,
-                                     strict=False):
-                layer.params["W"][...] = W
-                layer.params["b"][...] = b
+        if pretrained is None:
+            return network
+        norms = [layer for layer in network.layers if isinstance(layer, BatchNorm)]
+        for i, (W, b, mean, var) in enumerate(pretrained):
+            dense = network.dense_layers()[i]
+            dense.params["W"][...] = W
+            dense.params["b"][...] = b
+            if norms:
+                # gamma * (z - mean) / std + beta = z: at the start, the
+                # normalised network computes the pre-trained encoders.
+                norm = norms[i]
+                norm.params["gamma"][...] = np.sqrt(var + norm.eps)
+                norm.params["beta"][...] = mean
+                norm.set_population(mean, var)
         return network
 
     def _fit_pretrained(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
         sizes = self._check_options()
-        X_all, y = validate_data(
+        X_all, y_all = validate_data(
             self, X, y, dtype=(np.float32, np.float64), multi_output=True,
-            y_numeric=self._y_numeric,
+            y_numeric=self._y_numeric, accept_sparse=False,
         )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X_all, dtype=np.float64, ensure_non_negative=True
             )
-        labeled = self._labeled_rows(y)
-        if self._continues(X_all.shape[1], sizes):
-            pass  # continue fine-tuning; the pre-training happened before
-        elif self.pretrain_max_iter > 0:
-            X_pretrain = X_all.astype(np.dtype(self.dtype), copy=False)
-            self._pretrained_layers, self.pretrain_loss_curves_ = self._pretrain(
-                X_pretrain, sizes, sample_weight
-            )
-        else:
-            self.pretrain_loss_curves_ = [[] for _ in sizes]
+        labeled = self._labeled_rows(y_all)
+        y, sample_weight_fit = y_all, sample_weight
         if labeled is not None:
             if not np.any(labeled):
                 raise ValueError(
                     f"Every sample is unlabeled (y == {self.unlabeled_label!r}): "
                     "fine-tuning needs labeled samples."
                 )
-            X_all, y = X_all[labeled], y[labeled]
+            # The original X (a DataFrame keeps its feature names).
+            X = X.iloc[labeled] if hasattr(X, "iloc") else X_all[labeled]
+            y = y_all[labeled]
             if sample_weight is not None:
-                sample_weight = sample_weight[labeled]
-        return self._fit_unsafe(X_all, y, sample_weight, X_val, y_val,
+                sample_weight_fit = sample_weight[labeled]
+        # Label errors surface now, not after minutes of pre-training.
+        n_outputs = self._encode_targets(y, fitting=True).shape[1]
+        if self._continues(X_all.shape[1], n_outputs, sizes):
+            pass  # continue fine-tuning; the pre-training happened before
+        elif self.pretrain_max_iter > 0:
+            X_pretrain = X_all.astype(np.dtype(self.dtype), copy=False)
+            self._pretrained_layers, curves = self._pretrain(
+                X_pretrain, sizes, sample_weight
+            )
+            self.pretrain_loss_curves_ = curves
+        else:
+            self.pretrain_loss_curves_ = [[] for _ in sizes]
+        return self._fit_unsafe(X, y, sample_weight_fit, X_val, y_val,
                                 sample_weight_val)
 
     def _labeled_rows(self, y):
         return None
 
-    def _continues(self, n_features, sizes):
+    def _continues(self, n_features, n_outputs, sizes):
         """Whether this fit warm-starts from the fitted (pre-trained) network."""
         if not (self.warm_start and "_network" in self.__dict__):
             return False
-        current = self._architecture(n_features, self.n_outputs_, sizes)
+        current = self._architecture(n_features, n_outputs, sizes)
         return current == self._architecture_
 
     def __sklearn_tags__(self):
@@ -236,7 +285,7 @@ class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
             rows with that label are unlabeled and take part in pre-training
             only.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples in the fine-tuning loss.
+            Weights of the samples in the pre-training and fine-tuning losses.
         X_val, y_val : array-like, default=None
             A validation set for fine-tuning, as in :class:`MLPClassifier`.
         sample_weight_val : array-like of shape (n_val_samples,), default=None
@@ -277,12 +326,17 @@ class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
         """
         labeled = self._labeled_rows(np.asarray(y))
         if labeled is not None:
-            X, y = np.asarray(X)[labeled], np.asarray(y)[labeled]
-            if sample_weight is not None:
-                sample_weight = np.asarray(sample_weight)[labeled]
             if classes is not None:
                 classes = np.asarray(classes)
                 classes = classes[classes != self.unlabeled_label]
+            if not np.any(labeled):
+                if "_network" in self.__dict__:
+                    validate_data(self, X, reset=False, accept_sparse=False)
+                return self  # nothing to fine-tune on in this chunk
+            X = X.iloc[labeled] if hasattr(X, "iloc") else np.asarray(X)[labeled]
+            y = np.asarray(y)[labeled]
+            if sample_weight is not None:
+                sample_weight = np.asarray(sample_weight)[labeled]
         return self._partial_fit_classifier(X, y, sample_weight, classes)
 
     def _labeled_rows(self, y):
@@ -352,7 +406,7 @@ class StackedPretrainedRegressor(_PretrainMixin, MLPRegressor):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples in the fine-tuning loss.
+            Weights of the samples in the pre-training and fine-tuning losses.
         X_val, y_val : array-like, default=None
             A validation set for fine-tuning, as in :class:`MLPRegressor`.
         sample_weight_val : array-like of shape (n_val_samples,), default=None
@@ -417,6 +471,8 @@ StackedPretrainedClassifier.__doc__ = _docstring(
     .replace("default='relu'", "default='logistic'")
     .replace("    Examples\n", _REFERENCES_EXTRA + "    Examples\n")
     .replace("MLPClassifier(", "StackedPretrainedClassifier(")
+    .replace("    MLPRegressor : The same network for regression.",
+             "    StackedPretrainedRegressor : The same for regression.")
     .replace("from sknets import MLPClassifier",
              "from sknets import StackedPretrainedClassifier")
 )
@@ -433,6 +489,8 @@ StackedPretrainedRegressor.__doc__ = _docstring(
     .replace("default='relu'", "default='logistic'")
     .replace("    Examples\n", _REFERENCES_EXTRA + "    Examples\n")
     .replace("MLPRegressor(", "StackedPretrainedRegressor(")
+    .replace("    MLPClassifier : The same network for classification.",
+             "    StackedPretrainedClassifier : The same for classification.")
     .replace("from sknets import MLPRegressor",
              "from sknets import StackedPretrainedRegressor")
 )

@@ -111,7 +111,10 @@ def check_gradients(estimator, X, y, *, sample_weight=None, epsilon=1e-5,
     if _is_fitted(estimator):
         network = estimator._network
         X_checked = estimator._validate_X(X)
-        Y = estimator._encode_targets(np.asarray(y), fitting=False)
+        # A transformer (autoencoder) is its own target.
+        Y = estimator._encode_targets(
+            X_checked if y is None else np.asarray(y), fitting=False
+        )
     else:
         # The network that fit would start from, on a clone.
         estimator = clone(estimator)

@@ -71,7 +71,10 @@ class Minibatches:
         sw = None if self.sample_weight is None else self.sample_weight[idx]
         if sp.issparse(self.X):
             return self.X[idx], self.Y[idx], sw
-        return self._take(self.X, idx, "_X_buf"), self._take(self.Y, idx, "_Y_buf"), sw
+        Xb = self._take(self.X, idx, "_X_buf")
+        # An autoencoder's target is its input: gather it once.
+        Yb = Xb if self.Y is self.X else self._take(self.Y, idx, "_Y_buf")
+        return Xb, Yb, sw
 
     def _take(self, data, idx, name):
         """Rows ``idx`` of ``data`` gathered into a reused buffer."""
