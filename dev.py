@@ -39,13 +39,13 @@ def demo():
 def test():
     """Lint, then the test suite."""
     setup("dev")
-    run(BIN / "ruff", "check", "sknets", "tests", "examples", "dev.py")
+    run(BIN / "ruff", "check", "sknets", "tests", "examples", "benchmarks", "dev.py")
     run(PYTHON, "-m", "pytest", "tests", "sknets", "--doctest-modules", "-q")
 
 
 def lint():
     setup("dev")
-    run(BIN / "ruff", "check", "sknets", "tests", "examples", "dev.py")
+    run(BIN / "ruff", "check", "sknets", "tests", "examples", "benchmarks", "dev.py")
 
 
 TASKS = {"demo": demo, "test": test, "lint": lint}

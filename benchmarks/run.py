@@ -100,16 +100,34 @@ def floor_predict(X, widths, chunk=4096, dtype=np.float32):
     return run
 
 
-def sknets_epoch(X, y, repeats, **params):
-    """Median seconds of one epoch, from the trainer's own clock."""
-    clf = MLPClassifier(hidden_layer_sizes=HIDDEN, solver="sgd",
-                        learning_rate_init=0.01, momentum=0.9, max_iter=repeats,
-                        tol=0.0, n_iter_no_change=np.inf, random_state=0, **params)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X, y)
-    seconds = [h["seconds"] for h in clf.history_]
-    return (statistics.median(seconds), min(seconds), max(seconds)), clf
+def sknets_epoch(X, y, repeats, floor=None, **params):
+    """Seconds of single epochs, each timed by the trainer's own clock.
+
+    With ``floor`` (a function), a floor epoch runs before each training
+    epoch and the ratios are taken pairwise, so that the machine's speed
+    drifting over the minutes of a run cancels out.
+    """
+    settings = dict(hidden_layer_sizes=HIDDEN, solver="sgd",
+                    learning_rate_init=0.01, momentum=0.9, max_iter=1,
+                    warm_start=True, tol=0.0, n_iter_no_change=np.inf,
+                    random_state=0)
+    clf = MLPClassifier(**{**settings, **params})
+    seconds, floors = [], []
+    for _ in range(repeats + 1):  # the first epoch warms up; it is dropped
+        if floor is not None:
+            start = time.perf_counter()
+            floor()
+            floors.append(time.perf_counter() - start)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+        seconds.append(clf.history_[-1]["seconds"])
+    stats = (statistics.median(seconds[1:]), min(seconds[1:]), max(seconds[1:]))
+    ratio = None
+    if floor is not None:
+        ratio = statistics.median(s / f for s, f in zip(seconds[1:], floors[1:],
+                                                         strict=True))
+    return stats, ratio, clf
 
 
 def sklearn_epoch(X, y, repeats, batch_size):
@@ -155,32 +173,27 @@ def run_suite(quick):
     widths = (X.shape[1], *HIDDEN, 10)
     rows = []
     for batch in (32, 128, 512):
-        floor = timed(floor_epoch(X, widths, batch), repeats)
+        run_floor = floor_epoch(X, widths, batch)
+        floor = timed(run_floor, repeats)
         rows.append(row(f"floor: matrix products, batch {batch}", floor, floor[0]))
-        stats, _ = sknets_epoch(X, y, repeats, batch_size=batch)
-        rows.append(row(f"sknets SGD+momentum, batch {batch}", stats, floor[0]))
+        cases = [("SGD+momentum", {})]
         if batch == 128:
-            for name, params in [("dropout 0.5", dict(dropout=0.5)),
-                                 ("batch_norm", dict(batch_norm=True))]:
-                stats, _ = sknets_epoch(X, y, repeats, batch_size=batch, **params)
-                rows.append(row(f"sknets {name}, batch 128", stats, floor[0]))
-            clf = MLPClassifier(hidden_layer_sizes=HIDDEN, solver="adagrad",
-                                batch_size=128, max_iter=repeats, tol=0.0,
-                                n_iter_no_change=np.inf, random_state=0)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                clf.fit(X, y)
-            seconds = [h["seconds"] for h in clf.history_]
-            rows.append(row("sknets Adagrad, batch 128",
-                            (statistics.median(seconds), min(seconds), max(seconds)),
-                            floor[0]))
+            cases += [("dropout 0.5", dict(dropout=0.5)),
+                      ("batch_norm", dict(batch_norm=True)),
+                      ("Adagrad", dict(solver="adagrad", learning_rate_init=0.01))]
+        for name, params in cases:
+            stats, ratio, _ = sknets_epoch(X, y, repeats, floor=run_floor,
+                                           batch_size=batch, **params)
+            rows.append(row(f"sknets {name}, batch {batch}", stats,
+                            floor[0], x_floor_paired=ratio))
+        if batch == 128:
             sk_repeats = 1 if quick else 3
             for dtype in (np.float64, np.float32):
                 stats = sklearn_epoch(X.astype(dtype), y, sk_repeats, batch)
                 rows.append(row(f"scikit-learn, {np.dtype(dtype).name} input, "
                                 "batch 128 (fit of 1 epoch)", stats, floor[0]))
     # Prediction on 10000 rows.
-    _, clf = sknets_epoch(X[:2000], y[:2000], 1, batch_size=128)
+    _, _, clf = sknets_epoch(X[:2000], y[:2000], 1, batch_size=128)
     X_pred = X[:10000]
     floor = timed(floor_predict(X_pred, widths), repeats)
     rows.append(row("floor: forward products, 10000 rows", floor, floor[0]))
@@ -206,7 +219,7 @@ def run_suite(quick):
     Xs = sp.random(n_rows, 20000, density=0.001, format="csr", dtype=np.float32,
                    random_state=0)
     ys = np.random.default_rng(0).integers(0, 2, n_rows)
-    stats, _ = sknets_epoch(Xs, ys, repeats, batch_size=128)
+    stats, _, _ = sknets_epoch(Xs, ys, repeats, batch_size=128)
     rows.append(row(f"sknets sparse CSR {n_rows} x 20000 (0.1%), batch 128", stats))
     # Memory of fit against the size of X.
     peak = fit_peak_memory(X, y, batch_size=128)
@@ -242,11 +255,14 @@ def print_table(rows):
                   f"{r['X_MB']:>7.1f} MB | {'':>7} |")
             continue
         ratio = f"{r['x_floor']:.2f}" if "x_floor" in r else ""
+        if r.get("x_floor_paired") is not None:
+            ratio = f"{r['x_floor_paired']:.2f}"
         if "x_sklearn" in r:
             ratio = f"{r['x_sklearn']:.2f}*"
         print(f"| {r['case']:<62} | {r['median_s']:>9.3f} | "
               f"{r['min_s']:>6.3f}-{r['max_s']:<6.3f} | {ratio:>7} |")
-    print("(* = ratio to scikit-learn's time for the same fit)")
+    print("(x floor: for sknets' epochs, the median of ratios to a floor epoch run "
+          "just before each; * = ratio to scikit-learn's time for the same fit)")
 
 
 def main():

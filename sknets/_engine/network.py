@@ -77,6 +77,7 @@ class Network:
         state = self.__dict__.copy()
         # The gradient buffer is scratch space of a fit, not model state.
         state["grad"] = None
+        state.pop("_scratch", None)
         return state
 
     def __setstate__(self, state):
@@ -112,6 +113,7 @@ class Network:
         )
 
     def clear_cache(self):
+        self.__dict__.pop("_scratch", None)
         for layer in self.layers:
             layer.clear_cache()
 
@@ -160,14 +162,22 @@ class Network:
         return value / denominator
 
     def add_penalty_grad(self, alpha, l1_alpha, denominator):
-        if denominator <= 0:
+        if denominator <= 0 or not (alpha or l1_alpha):
             return
         w = self.theta[: self.n_decayed]
         g = self.grad[: self.n_decayed]
+        # A scratch vector of the fit: a fresh multi-megabyte temporary per
+        # minibatch costs more than the two passes themselves.
+        scratch = self.__dict__.get("_scratch")
+        if scratch is None or scratch.shape != w.shape or scratch.dtype != w.dtype:
+            scratch = self._scratch = np.empty_like(w)
         if alpha:
-            g += (alpha / denominator) * w
+            np.multiply(w, alpha / denominator, out=scratch)
+            g += scratch
         if l1_alpha:
-            g += (l1_alpha / denominator) * np.sign(w)
+            np.sign(w, out=scratch)
+            scratch *= l1_alpha / denominator
+            g += scratch
 
     def loss_and_grad(
         self, X, Y, sample_weight=None, alpha=0.0, l1_alpha=0.0, rng=None,
