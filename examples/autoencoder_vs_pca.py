@@ -2,8 +2,9 @@
 
 Trains a deep autoencoder (encoder 256-32 on MNIST, 64-10 on digits) and PCA
 with the same code size, reports both held-out reconstruction errors (sum of
-squared pixel errors per image, averaged over images), and, if matplotlib is installed, saves the first
-layer's weights as image tiles (``autoencoder_filters.png``). With a linear
+squared pixel errors per image, averaged over images), and, if matplotlib is
+installed, saves the first layer's weights as image tiles
+(``autoencoder_filters.png``). With a linear
 code and squared error an autoencoder can only match PCA; a non-linear code
 of the same size reconstructs better.
 
