@@ -165,6 +165,11 @@ def test_positional_parameters_are_sklearns_in_the_same_order(kind):
         return [p.name for p in inspect.signature(cls).parameters.values()
                 if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
 
+    if kind == "regressor" and "loss" not in positional(theirs):
+        # scikit-learn 1.7 put `loss` first (with the Poisson loss); sknets
+        # follows the newest signature.
+        assert positional(ours) == ["loss", *positional(theirs)]
+        return
     assert positional(ours) == positional(theirs)
 
 
