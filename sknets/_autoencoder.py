@@ -270,37 +270,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         epsilon=1e-8, n_iter_no_change=10, max_fun=15000, min_learning_rate=1e-6,
         dtype="float32",
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.loss = loss
-        self.tied_weights = tied_weights
-        self.corruption = corruption
-        self.corruption_level = corruption_level
-        self.sparsity_target = sparsity_target
-        self.sparsity_weight = sparsity_weight
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.min_learning_rate = min_learning_rate
-        self.dtype = dtype
+        self._store_parameters(locals())
 
     # -- base hooks ---------------------------------------------------------
 

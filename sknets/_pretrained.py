@@ -246,29 +246,7 @@ class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
         batch_norm_statistics="running", min_learning_rate=1e-6, dtype="float32",
         scoring=None, class_weight=None, unlabeled_label=None,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
-            solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
-            random_state=random_state, tol=tol, verbose=verbose,
-            warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            l1_alpha=l1_alpha, dropout=dropout, input_dropout=input_dropout,
-            batch_norm=batch_norm, batch_norm_momentum=batch_norm_momentum,
-            batch_norm_statistics=batch_norm_statistics,
-            min_learning_rate=min_learning_rate, dtype=dtype, scoring=scoring,
-            class_weight=class_weight,
-        )
-        self.unlabeled_label = unlabeled_label
-        self.pretrain_max_iter = pretrain_max_iter
-        self.pretrain_learning_rate_init = pretrain_learning_rate_init
-        self.pretrain_corruption = pretrain_corruption
-        self.pretrain_corruption_level = pretrain_corruption_level
-        self.pretrain_loss = pretrain_loss
-        self.pretrain_tied_weights = pretrain_tied_weights
+        self._store_parameters(locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
@@ -372,27 +350,7 @@ class StackedPretrainedRegressor(_PretrainMixin, MLPRegressor):
         batch_norm_statistics="running", min_learning_rate=1e-6, dtype="float32",
         scoring=None,
     ):
-        super().__init__(
-            loss=loss, hidden_layer_sizes=hidden_layer_sizes, activation=activation,
-            solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
-            random_state=random_state, tol=tol, verbose=verbose,
-            warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            l1_alpha=l1_alpha, dropout=dropout, input_dropout=input_dropout,
-            batch_norm=batch_norm, batch_norm_momentum=batch_norm_momentum,
-            batch_norm_statistics=batch_norm_statistics,
-            min_learning_rate=min_learning_rate, dtype=dtype, scoring=scoring,
-        )
-        self.pretrain_max_iter = pretrain_max_iter
-        self.pretrain_learning_rate_init = pretrain_learning_rate_init
-        self.pretrain_corruption = pretrain_corruption
-        self.pretrain_corruption_level = pretrain_corruption_level
-        self.pretrain_loss = pretrain_loss
-        self.pretrain_tied_weights = pretrain_tied_weights
+        self._store_parameters(locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
