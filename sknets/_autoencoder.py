@@ -7,12 +7,11 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import BaseMLP, _ParameterList
-from ._engine.network import PREDICT_CHUNK_ROWS, as_network_input, build_autoencoder
+from ._base import BaseMLP, _assign_arrays, _check_weights, _ParameterList
+from ._engine.network import as_network_input, build_autoencoder
 from ._sklearn_compat import (
     Interval,
     StrOptions,
-    _check_sample_weight,
     _fit_context,
     validate_data,
 )
@@ -300,11 +299,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         X = validate_data(self, X, dtype=(dtype, other), reset=reset,
                           accept_sparse=False)
         X = as_network_input(X, dtype)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        return X, X, sample_weight
+        return X, X, _check_weights(sample_weight, X)
 
     def _encode_targets(self, y, fitting, classes=None):
         # The target is the input itself.
@@ -361,17 +356,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     @intercepts_.setter
     def intercepts_(self, values):
         check_is_fitted(self)
-        targets = self._bias_arrays()
-        values = [np.asarray(value) for value in values]
-        if len(values) != len(targets) or any(
-            v.shape != t.shape for v, t in zip(values, targets, strict=True)
-        ):
-            raise ValueError(
-                "Expected arrays of shapes "
-                f"{[t.shape for t in targets]}, got {[v.shape for v in values]}."
-            )
-        for target, value in zip(targets, values, strict=True):
-            target[...] = value
+        _assign_arrays(self._bias_arrays(), values)
 
     # -- public API -----------------------------------------------------------
 
@@ -430,8 +415,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             The codes; float32 for float32 input with a float32 network.
         """
         X, dtype = self._validate_X(X, return_dtype=True)
-        net = self._network
-        codes = self._chunked(lambda block: net.forward(block, stop=net.code_stop), X)
+        codes = self._network.predict(X, stop=self._network.code_stop)
         return codes.astype(np.promote_types(dtype, codes.dtype), copy=False)
 
     def inverse_transform(self, X):
@@ -455,11 +439,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                 f"codes of {self._n_features_out} features (the code size)."
             )
         net = self._network
-        out = self._chunked(
-            lambda block: net.loss.output(
-                net.forward(block, start=net.decoder_start)),
-            as_network_input(codes, net.dtype),
-        )
+        out = net.predict(as_network_input(codes, net.dtype), start=net.decoder_start)
         return out.astype(np.promote_types(codes.dtype, out.dtype), copy=False)
 
     def score(self, X, y=None, sample_weight=None):
@@ -481,17 +461,10 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             features) of the reconstructions.
         """
         X = self._validate_X(X)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _check_weights(sample_weight, X)
         with np.errstate(over="ignore", under="ignore"):
             loss, _ = self._network.evaluate(X, X, sample_weight)
         return -loss
-
-    @staticmethod
-    def _chunked(function, X):
-        blocks = [function(X[start : start + PREDICT_CHUNK_ROWS])
-                  for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS)]
-        return np.concatenate(blocks) if blocks else np.empty((0, 0))
 
     @property
     def _n_features_out(self):

@@ -18,6 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._engine.errors import DivergenceError
 from ._engine.network import as_network_input, build_mlp
 from ._engine.optimizers import make_optimizer
 from ._engine.schedules import make_schedule
@@ -56,6 +57,30 @@ def _check_validation_weight(sample_weight):
             "The sample weights of the validation set sum to zero, so it cannot "
             "score the model; give its samples positive weights."
         )
+
+
+def _assign_arrays(targets, values):
+    """Copy ``values`` into the parameter views ``targets``, all or nothing."""
+    values = [np.asarray(value) for value in values]
+    if len(values) != len(targets):
+        raise ValueError(f"Expected {len(targets)} arrays, got {len(values)}.")
+    # Check every shape before writing anything.
+    for target, value in zip(targets, values, strict=True):
+        if value.shape != target.shape:
+            raise ValueError(
+                f"Expected an array of shape {target.shape}, got {value.shape}."
+            )
+    for target, value in zip(targets, values, strict=True):
+        target[...] = value
+
+
+def _check_weights(sample_weight, X):
+    """Validated non-negative float64 sample weights, or None."""
+    if sample_weight is None:
+        return None
+    return _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
 
 
 class _ParameterList(list):
@@ -184,19 +209,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _set_dense(self, name, values):
         check_is_fitted(self)
-        layers = self._network.dense_layers()
-        values = [np.asarray(value) for value in values]
-        if len(values) != len(layers):
-            raise ValueError(f"Expected {len(layers)} arrays, got {len(values)}.")
-        # Check every shape before writing anything.
-        for layer, value in zip(layers, values, strict=True):
-            if value.shape != layer.params[name].shape:
-                raise ValueError(
-                    f"Expected an array of shape {layer.params[name].shape}, "
-                    f"got {value.shape}."
-                )
-        for layer, value in zip(layers, values, strict=True):
-            layer.params[name][...] = value
+        _assign_arrays(
+            [layer.params[name] for layer in self._network.dense_layers()], values
+        )
 
     # -- fitting ----------------------------------------------------------
 
@@ -227,12 +242,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             self, X, y, accept_sparse=self._accept_sparse, multi_output=True,
             dtype=(dtype, other), reset=reset, y_numeric=self._y_numeric,
         )
-        X = as_network_input(X, dtype)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        return X, y, sample_weight
+        return as_network_input(X, dtype), y, _check_weights(sample_weight, X)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -269,11 +279,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                     f"X_val and y_val have {X_val.shape[0]} and {y_val.shape[0]} "
                     "samples; they must have the same number."
                 )
-            if sample_weight_val is not None:
-                sample_weight_val = _check_sample_weight(
-                    sample_weight_val, X_val, dtype=np.float64,
-                    ensure_non_negative=True,
-                )
+            sample_weight_val = _check_weights(sample_weight_val, X_val)
             Y_val = self._encode_targets(y_val, fitting=False)  # checks the labels
             sample_weight_val = self._effective_sample_weight(y_val, sample_weight_val)
             _check_validation_weight(sample_weight_val)
@@ -509,18 +515,16 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             ),
             shuffle=self.shuffle, min_last_batch=2 if self.batch_norm else 1,
         )
+        # Incremental: one pass, no plateau rule; the caller decides when to stop.
         trainer = Trainer(
             network, state["optimizer"], state["schedule"], alpha=self.alpha,
-            l1_alpha=self.l1_alpha, max_iter=self.max_iter, tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change, score_fn=self._score_outputs,
-            verbose=self.verbose,
+            l1_alpha=self.l1_alpha, max_iter=1 if incremental else self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=np.inf if incremental else self.n_iter_no_change,
+            score_fn=self._score_outputs, verbose=self.verbose,
             exact_batch_norm=self.batch_norm and self.batch_norm_statistics == "exact",
             monitor="loss" if self.scoring == "loss" else "score",
         )
-        if incremental:
-            # One pass, no plateau rule: the caller decides when to stop.
-            trainer.max_iter = 1
-            trainer.n_iter_no_change = np.inf
         result = trainer.fit(
             batches, state["rng"], validation=validation, t0=state["t"],
             epoch0=state["n_epochs"],
@@ -554,9 +558,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         )
         if self.batch_norm:
             network.set_population_statistics(lambda: [(X, sample_weight)])
-        if not np.all(np.isfinite(network.theta)):
-            from ._engine.errors import DivergenceError
-
+        if not network.is_finite():
             raise DivergenceError(
                 "L-BFGS produced non-finite parameters; normalise the inputs "
                 "(e.g. StandardScaler) or increase alpha."
@@ -576,9 +578,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         self._network = network
         self._train_state = state
         self.n_outputs_ = n_outputs
-        self.n_layers_ = len(network.dense_layers()) + len(
-            [layer for layer in network.layers if type(layer).__name__ == "TiedDense"]
-        ) + 1
+        self.n_layers_ = network.n_affine_layers + 1
         self.out_activation_ = network.loss.out_activation
         if state is None:  # lbfgs
             self.n_iter_ = int(result.nit)

@@ -9,12 +9,13 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
 from ._autoencoder import AutoencoderTransformer
+from ._base import _check_weights
+from ._engine.activations import ACTIVATIONS
 from ._engine.layers import BatchNorm
 from ._mlp import MLPClassifier, MLPRegressor, _docstring
 from ._sklearn_compat import (
     Interval,
     StrOptions,
-    _check_sample_weight,
     _fit_context,
     validate_data,
 )
@@ -149,7 +150,8 @@ class _PretrainMixin:
             pre = codes @ W + b
             layers.append((W, b, pre.mean(axis=0), pre.var(axis=0)))
             curves.append(list(autoencoder.loss_curve_))
-            codes = autoencoder.transform(codes)
+            # The codes are g(pre): the encoder's forward pass, not run twice.
+            codes = ACTIVATIONS[self.activation][0](pre)
         return layers, curves
 
     def _build_network(self, n_features, n_outputs, sizes, rng):
@@ -177,10 +179,7 @@ class _PretrainMixin:
             self, X, y, dtype=(np.float32, np.float64), multi_output=True,
             y_numeric=self._y_numeric, accept_sparse=False,
         )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X_all, dtype=np.float64, ensure_non_negative=True
-            )
+        sample_weight = _check_weights(sample_weight, X_all)
         labeled = self._labeled_rows(y_all)
         y, sample_weight_fit = y_all, sample_weight
         if labeled is not None:

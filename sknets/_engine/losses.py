@@ -32,7 +32,18 @@ def _scale_delta(delta, sample_weight):
     return delta
 
 
-class SoftmaxCrossEntropy:
+class _CanonicalLoss:
+    """A loss fused with its canonical link: ``dL/dz = output(z) - y``."""
+
+    def loss_and_delta(self, Z, Y, sample_weight=None):
+        """Return the loss and overwrite ``Z`` with ``dL/dZ``."""
+        value = self.loss(Z, Y, sample_weight)
+        delta = self.output(Z)
+        delta -= Y
+        return value, _scale_delta(delta, sample_weight)
+
+
+class SoftmaxCrossEntropy(_CanonicalLoss):
     """Softmax output with categorical cross-entropy (multiclass).
 
     Notes
@@ -69,7 +80,7 @@ class SoftmaxCrossEntropy:
         return value, _scale_delta(Z, sample_weight)
 
 
-class SigmoidCrossEntropy:
+class SigmoidCrossEntropy(_CanonicalLoss):
     """Logistic outputs with binary cross-entropy (binary and multilabel).
 
     Notes
@@ -87,14 +98,8 @@ class SigmoidCrossEntropy:
         rows = (np.logaddexp(0, Z) - Y * Z).sum(axis=1)
         return _weighted_mean(rows, sample_weight)
 
-    def loss_and_delta(self, Z, Y, sample_weight=None):
-        value = self.loss(Z, Y, sample_weight)
-        delta = self.output(Z)
-        delta -= Y
-        return value, _scale_delta(delta, sample_weight)
 
-
-class SquaredError:
+class SquaredError(_CanonicalLoss):
     """Identity output with squared error (regression, real-valued autoencoders).
 
     Notes
@@ -112,13 +117,8 @@ class SquaredError:
         rows = 0.5 * np.einsum("ij,ij->i", diff, diff)
         return _weighted_mean(rows, sample_weight)
 
-    def loss_and_delta(self, Z, Y, sample_weight=None):
-        value = self.loss(Z, Y, sample_weight)
-        Z -= Y
-        return value, _scale_delta(Z, sample_weight)
 
-
-class PoissonDeviance:
+class PoissonDeviance(_CanonicalLoss):
     """Exponential output with the Poisson loss (counts, rates).
 
     Notes
@@ -136,12 +136,6 @@ class PoissonDeviance:
     def loss(self, Z, Y, sample_weight=None):
         rows = (np.exp(Z) - Y * Z + xlogy(Y, Y) - Y).sum(axis=1)
         return _weighted_mean(rows, sample_weight)
-
-    def loss_and_delta(self, Z, Y, sample_weight=None):
-        value = self.loss(Z, Y, sample_weight)
-        delta = self.output(Z)
-        delta -= Y
-        return value, _scale_delta(delta, sample_weight)
 
 
 LOSSES = {

@@ -60,6 +60,11 @@ class Network:
         self.grad = np.zeros(start, dtype=self.dtype)
         self._bind()
 
+    @property
+    def n_affine_layers(self):
+        """Layers with a weight matrix (dense, and tied decoder layers)."""
+        return sum(isinstance(layer, (Dense, TiedDense)) for layer in self.layers)
+
     def _bind(self):
         params = [{} for _ in self.layers]
         grads = [{} for _ in self.layers]
@@ -72,6 +77,10 @@ class Network:
         for layer in self.layers:
             if isinstance(layer, TiedDense):
                 layer.partner = self.layers[layer.partner_index]
+        # No layer below the first trainable one needs an input gradient.
+        self._first_trainable = next(
+            i for i, layer in enumerate(self.layers) if layer.params
+        )
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -131,21 +140,26 @@ class Network:
     def backward(self, delta):
         """Back-propagate ``delta = dL/dZ_out``, filling ``self.grad``."""
         grad = delta
-        # No layer below the first trainable one needs a gradient.
-        first = next(i for i, layer in enumerate(self.layers) if layer.params)
+        first = self._first_trainable
         for i in range(len(self.layers) - 1, first - 1, -1):
             grad = self.layers[i].backward(grad, need_input_grad=i > first)
 
-    def predict(self, X, chunk_rows=PREDICT_CHUNK_ROWS):
-        """Network output (probabilities or values) in bounded-memory chunks."""
+    def predict(self, X, start=0, stop=None, chunk_rows=PREDICT_CHUNK_ROWS):
+        """Inference in bounded-memory chunks of rows.
+
+        By default the network's output (probabilities or values); with
+        ``start``/``stop``, the output of layers ``start`` to ``stop - 1``
+        (the output non-linearity applies only when the last layer is run).
+        """
         n = X.shape[0]
         out = None
-        for start in range(0, n, chunk_rows):
-            Z = self.forward(X[start : start + chunk_rows])
-            P = self.loss.output(Z)
+        for row in range(0, n, chunk_rows):
+            Z = self.forward(X[row : row + chunk_rows], start=start, stop=stop)
+            if stop is None:
+                Z = self.loss.output(Z)
             if out is None:
-                out = np.empty((n, P.shape[1]), dtype=P.dtype)
-            out[start : start + P.shape[0]] = P
+                out = np.empty((n, Z.shape[1]), dtype=Z.dtype)
+            out[row : row + Z.shape[0]] = Z
         return out
 
     def penalty(self, alpha, l1_alpha, denominator):

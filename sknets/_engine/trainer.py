@@ -181,7 +181,6 @@ class Trainer:
             key = "val_loss" if self.monitor == "loss" else "val_score"
             mode = "min" if self.monitor == "loss" else "max"
         monitor = PlateauMonitor(self.n_iter_no_change, self.tol, mode=mode)
-        best = None
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             try:
                 self._loop(batches, rng, validation, result, monitor, key, epoch0)
