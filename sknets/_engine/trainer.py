@@ -145,12 +145,16 @@ class Trainer:
         Replace the running batch-norm averages by a final exact pass.
     monitor : {"score", "loss"}
         What the plateau rule watches on a validation set.
+    on_epoch_end : callable, optional
+        ``on_epoch_end(record)`` after each recorded epoch, with that epoch's
+        history entry; a true return value stops training (stop reason
+        ``"callback"``), keeping the best epoch as a plateau stop would.
     """
 
     def __init__(self, network, optimizer, schedule, *, alpha=0.0, l1_alpha=0.0,
                  max_iter=200, tol=1e-4, n_iter_no_change=10, score_fn=None,
                  verbose=False, max_recoveries=5, exact_batch_norm=False,
-                 monitor="score"):
+                 monitor="score", on_epoch_end=None):
         self.network = network
         self.optimizer = optimizer
         self.schedule = schedule
@@ -164,6 +168,7 @@ class Trainer:
         self.max_recoveries = max_recoveries
         self.exact_batch_norm = exact_batch_norm
         self.monitor = monitor
+        self.on_epoch_end = on_epoch_end
 
     def fit(self, batches, rng, validation=None, t0=0, epoch0=0):
         """Train for up to ``max_iter`` epochs.
@@ -235,6 +240,9 @@ class Trainer:
             self._print(record)
             if monitor.update(record[key], epoch) and validation is not None:
                 self._best = (net.theta.copy(), net.get_state(), record["val_score"])
+            if self.on_epoch_end is not None and self.on_epoch_end(record):
+                result.stop_reason = "callback"
+                return
             if monitor.plateau:
                 if not self.schedule.on_plateau():
                     result.stop_reason = "plateau"
