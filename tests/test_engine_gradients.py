@@ -207,7 +207,7 @@ def _max_error(activation="relu", loss="softmax_log_loss", batch_norm=False,
 def test_gradcheck_detects_a_wrong_relu_derivative(monkeypatch):
     forward, _ = activations.ACTIVATIONS["relu"]
 
-    def leaky_backward(A, dA):
+    def leaky_backward(A, dA, scratch=None):
         # Wrong: lets a tenth of the gradient through inactive units.
         dA *= np.where(A > 0, 1.0, 0.1)
         return dA
@@ -223,7 +223,7 @@ def test_gradcheck_detects_a_wrong_relu_derivative(monkeypatch):
 def test_gradcheck_detects_a_wrong_tanh_derivative(monkeypatch):
     forward, _ = activations.ACTIVATIONS["tanh"]
 
-    def wrong_backward(A, dA):
+    def wrong_backward(A, dA, scratch=None):
         dA *= 1.0 - A  # should be 1 - A**2
         return dA
 

@@ -6,7 +6,10 @@ Contract
 the network allocates them (and their gradients) as views into one flat
 buffer and hands them over with ``bind``. ``forward(X, training, rng,
 reuse_masks)`` returns the layer output; with ``training=True`` it caches,
-in a single slot, what ``backward(dY, need_input_grad)`` needs. Inference
+in a single slot, what ``backward(dY, need_input_grad)`` needs. Training
+outputs and work arrays live in per-layer buffers (``_buffer``) reused by the
+next minibatch, so that after the first one a training step allocates no
+batch-sized array; an output is valid until the next training forward. Inference
 (``training=False``) writes nothing to the layer, so that several threads can
 predict at once. Non-trainable state (batch-normalisation population
 statistics) lives in ``state``, apart from the trainable arrays.
@@ -15,7 +18,7 @@ statistics) lives in ``state``, apart from the trainable arrays.
 import numpy as np
 import scipy.sparse as sp
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, SCRATCH_DTYPES
 from .initializers import init_weights
 
 
@@ -115,8 +118,12 @@ class Dense(Layer):
 
     def backward(self, dZ, need_input_grad=True):
         X = self._cache_X
-        if self.accumulate:
+        if self.accumulate and sp.issparse(X):
             self.grads["W"] += X.T @ dZ
+        elif self.accumulate:
+            gW = self.grads["W"]
+            part = self._buffer("_cache_gW", gW.shape[0], gW.shape[1], gW.dtype)
+            gW += np.dot(X.T, dZ, out=part)
         elif sp.issparse(X):
             self.grads["W"][...] = X.T @ dZ
         else:
@@ -145,7 +152,13 @@ class Activation(Layer):
         return A
 
     def backward(self, dA, need_input_grad=True):
-        return ACTIVATIONS[self.name][1](self._cache_A, dA)
+        A = self._cache_A
+        kind = SCRATCH_DTYPES.get(self.name)
+        scratch = None
+        if kind is not None:
+            dtype = A.dtype if kind == "same" else kind
+            scratch = self._buffer("_cache_scratch", A.shape[0], A.shape[1], dtype)
+        return ACTIVATIONS[self.name][1](A, dA, scratch)
 
 
 class Dropout(Layer):
@@ -166,19 +179,31 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             return X
         if not (reuse_masks and self._cache_mask is not None):
-            keep = rng.random(X.shape, dtype=np.float32) >= self.rate
-            mask = keep.astype(X.dtype)
-            mask *= 1.0 / (1.0 - self.rate)
-            self._cache_mask = mask
+            self._cache_mask = _keep_mask(self, X.shape, X.dtype, self.rate, rng)
+            self._cache_mask *= 1.0 / (1.0 - self.rate)
         if sp.issparse(X):
             return sp.csr_matrix(X.multiply(self._cache_mask))
-        return X * self._cache_mask
+        out = self._buffer("_cache_out", X.shape[0], X.shape[1], X.dtype)
+        return np.multiply(X, self._cache_mask, out=out)
 
     def backward(self, dY, need_input_grad=True):
         if self._cache_mask is None:
             return dY
         dY *= self._cache_mask
         return dY
+
+
+def _keep_mask(layer, shape, dtype, rate, rng):
+    """A 0/1 array of ``shape``: each entry 1 with probability ``1 - rate``.
+
+    Drawn as float32 uniforms whatever ``dtype`` (the random stream does not
+    depend on the network's precision), into buffers the layer reuses.
+    """
+    uniform = layer._buffer("_cache_uniform", shape[0], shape[1], np.float32)
+    rng.random(dtype=np.float32, out=uniform)
+    mask = uniform if dtype == np.float32 else layer._buffer(
+        "_cache_maskbuf", shape[0], shape[1], dtype)
+    return np.greater_equal(uniform, rate, out=mask)
 
 
 class BatchNorm(Layer):
@@ -234,24 +259,27 @@ class BatchNorm(Layer):
             out = Z * scale
             out += shift
             return out
+        # The output buffer doubles as scratch for the squared deviations.
+        xhat = self._buffer("_cache_xhat_buf", Z.shape[0], Z.shape[1], Z.dtype)
+        out = self._buffer("_cache_out", Z.shape[0], Z.shape[1], Z.dtype)
         if sample_weight is None:
             p = None
             mu = Z.mean(axis=0)
-            xhat = Z - mu
-            var = np.mean(xhat * xhat, axis=0)
+            np.subtract(Z, mu, out=xhat)
+            var = np.multiply(xhat, xhat, out=out).mean(axis=0)
         else:
             # Weighted statistics, so that a weight of 2 acts as a repeated row.
             p = (sample_weight / np.sum(sample_weight)).astype(Z.dtype)
             mu = p @ Z
-            xhat = Z - mu
-            var = p @ (xhat * xhat)
+            np.subtract(Z, mu, out=xhat)
+            var = p @ np.multiply(xhat, xhat, out=out)
         inv_std = 1.0 / np.sqrt(var + self.eps)
         xhat *= inv_std
         self._cache_xhat = xhat
         self._cache_inv_std = inv_std
         self._cache_p = p
         self._update_running(mu, var)
-        out = xhat * gamma
+        np.multiply(xhat, gamma, out=out)
         out += beta
         return out
 
@@ -273,18 +301,23 @@ class BatchNorm(Layer):
         xhat, inv_std, p = self._cache_xhat, self._cache_inv_std, self._cache_p
         g_beta = self.grads["beta"]
         g_gamma = self.grads["gamma"]
+        tmp = self._buffer("_cache_tmp", dY.shape[0], dY.shape[1], dY.dtype)
         np.sum(dY, axis=0, out=g_beta)
-        np.sum(dY * xhat, axis=0, out=g_gamma)
+        np.sum(np.multiply(dY, xhat, out=tmp), axis=0, out=g_gamma)
         if not need_input_grad:
             return None
+        # dY is the next layer's input-gradient buffer: overwritten in place.
+        dZ = dY
         if p is None:
             m = dY.shape[0]
-            dZ = dY - g_beta / m
-            dZ -= xhat * (g_gamma / m)
+            dZ -= g_beta / m
+            dZ -= np.multiply(xhat, g_gamma / m, out=tmp)
         else:
             p = p[:, np.newaxis]
-            dZ = dY - p * g_beta
-            dZ -= (p * xhat) * g_gamma
+            dZ -= np.multiply(p, g_beta, out=tmp)
+            np.multiply(xhat, g_gamma, out=tmp)
+            tmp *= p
+            dZ -= tmp
         dZ *= self.params["gamma"] * inv_std
         return dZ
 
@@ -318,9 +351,13 @@ class TiedDense(Layer):
 
     def forward(self, H, training=False, rng=None, reuse_masks=False,
                 sample_weight=None):
+        W = self.partner.params["W"]
         if training:
             self._cache_H = H
-        Z = H @ self.partner.params["W"].T
+            Z = np.dot(H, W.T, out=self._buffer("_cache_out", H.shape[0],
+                                                 W.shape[0], W.dtype))
+        else:
+            Z = H @ W.T
         Z += self.params["c"]
         return Z
 
@@ -328,7 +365,9 @@ class TiedDense(Layer):
         np.dot(dZ.T, self._cache_H, out=self.partner.grads["W"])
         np.sum(dZ, axis=0, out=self.grads["c"])
         if need_input_grad:
-            return dZ @ self.partner.params["W"]
+            W = self.partner.params["W"]
+            dH = self._buffer("_cache_dX", dZ.shape[0], W.shape[1], W.dtype)
+            return np.dot(dZ, W, out=dH)
         return None
 
 
@@ -352,13 +391,21 @@ class Corruption(Layer):
             return X
         if not (reuse_masks and self._cache_noise is not None):
             if self.kind == "masking":
-                noise = (rng.random(X.shape, dtype=np.float32) >= self.level)
+                self._cache_noise = _keep_mask(self, X.shape, X.dtype, self.level, rng)
             else:
-                noise = rng.standard_normal(X.shape, dtype=np.float32) * self.level
-            self._cache_noise = noise.astype(X.dtype)
+                noise = self._buffer("_cache_uniform", X.shape[0], X.shape[1],
+                                     np.float32)
+                rng.standard_normal(dtype=np.float32, out=noise)
+                noise *= self.level
+                if X.dtype != np.float32:
+                    noise = self._buffer("_cache_maskbuf", X.shape[0], X.shape[1],
+                                         X.dtype)
+                    noise[...] = self._cache_uniform[: X.shape[0]]
+                self._cache_noise = noise
+        out = self._buffer("_cache_out", X.shape[0], X.shape[1], X.dtype)
         if self.kind == "masking":
-            return X * self._cache_noise
-        return X + self._cache_noise
+            return np.multiply(X, self._cache_noise, out=out)
+        return np.add(X, self._cache_noise, out=out)
 
     def backward(self, dY, need_input_grad=True):
         if self.kind == "masking" and self._cache_noise is not None:
@@ -403,7 +450,8 @@ class SparsityPenalty(Layer):
               + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
         self.penalty_value = float(self.weight * np.sum(kl))
         slope = self.weight * ((1 - rho) / (1 - rho_hat) - rho / rho_hat)
-        self._cache_grad = np.outer(p, slope).astype(H.dtype)
+        grad = self._buffer("_cache_grad_buf", m, H.shape[1], H.dtype)
+        self._cache_grad = np.multiply(p[:, np.newaxis], slope, out=grad)
         return H
 
     def backward(self, dY, need_input_grad=True):

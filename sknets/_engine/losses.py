@@ -33,14 +33,41 @@ def _scale_delta(delta, sample_weight):
 
 
 class _CanonicalLoss:
-    """A loss fused with its canonical link: ``dL/dz = output(z) - y``."""
+    """A loss fused with its canonical link: ``dL/dz = output(z) - y``.
+
+    ``loss(Z, Y, sample_weight, scratch)`` may use ``scratch``, a pair of
+    arrays of ``Z``'s shape, for its element-wise terms; training passes a
+    pair that the loss keeps from minibatch to minibatch, inference (which may
+    run in several threads at once) passes none and gets temporaries.
+    """
 
     def loss_and_delta(self, Z, Y, sample_weight=None):
         """Return the loss and overwrite ``Z`` with ``dL/dZ``."""
-        value = self.loss(Z, Y, sample_weight)
+        value = self.loss(Z, Y, sample_weight, self._training_scratch(Z))
         delta = self.output(Z)
         delta -= Y
         return value, _scale_delta(delta, sample_weight)
+
+    def _training_scratch(self, Z):
+        buf = self.__dict__.get("_scratch")
+        rows, cols = Z.shape
+        if buf is None or buf.shape[1] < rows or buf.shape[2] != cols or (
+            buf.dtype != Z.dtype
+        ):
+            buf = self._scratch = np.empty((2, rows, cols), dtype=Z.dtype)
+        return buf[0, :rows], buf[1, :rows]
+
+    def clear_cache(self):
+        self.__dict__.pop("_scratch", None)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_scratch", None)
+        return state
+
+
+def _pair(scratch):
+    return (None, None) if scratch is None else scratch
 
 
 class SoftmaxCrossEntropy(_CanonicalLoss):
@@ -61,7 +88,7 @@ class SoftmaxCrossEntropy(_CanonicalLoss):
         Z /= Z.sum(axis=1, keepdims=True)
         return Z
 
-    def loss(self, Z, Y, sample_weight=None):
+    def loss(self, Z, Y, sample_weight=None, scratch=None):
         shifted = Z - Z.max(axis=1, keepdims=True)
         log_norm = np.log(np.exp(shifted).sum(axis=1))
         rows = log_norm - np.einsum("ij,ij->i", shifted, Y)
@@ -94,9 +121,11 @@ class SigmoidCrossEntropy(_CanonicalLoss):
     def output(self, Z):
         return expit(Z, out=Z)
 
-    def loss(self, Z, Y, sample_weight=None):
-        rows = (np.logaddexp(0, Z) - Y * Z).sum(axis=1)
-        return _weighted_mean(rows, sample_weight)
+    def loss(self, Z, Y, sample_weight=None, scratch=None):
+        first, second = _pair(scratch)
+        terms = np.logaddexp(0, Z, out=first)
+        terms -= np.multiply(Y, Z, out=second)
+        return _weighted_mean(terms.sum(axis=1), sample_weight)
 
 
 class SquaredError(_CanonicalLoss):
@@ -112,8 +141,8 @@ class SquaredError(_CanonicalLoss):
     def output(self, Z):
         return Z
 
-    def loss(self, Z, Y, sample_weight=None):
-        diff = Z - Y
+    def loss(self, Z, Y, sample_weight=None, scratch=None):
+        diff = np.subtract(Z, Y, out=_pair(scratch)[0])
         rows = 0.5 * np.einsum("ij,ij->i", diff, diff)
         return _weighted_mean(rows, sample_weight)
 
@@ -133,9 +162,13 @@ class PoissonDeviance(_CanonicalLoss):
     def output(self, Z):
         return np.exp(Z, out=Z)
 
-    def loss(self, Z, Y, sample_weight=None):
-        rows = (np.exp(Z) - Y * Z + xlogy(Y, Y) - Y).sum(axis=1)
-        return _weighted_mean(rows, sample_weight)
+    def loss(self, Z, Y, sample_weight=None, scratch=None):
+        first, second = _pair(scratch)
+        terms = np.exp(Z, out=first)
+        terms -= np.multiply(Y, Z, out=second)
+        terms += xlogy(Y, Y, out=second)
+        terms -= Y
+        return _weighted_mean(terms.sum(axis=1), sample_weight)
 
 
 LOSSES = {

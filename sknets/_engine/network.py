@@ -123,6 +123,7 @@ class Network:
 
     def clear_cache(self):
         self.__dict__.pop("_scratch", None)
+        self.loss.clear_cache()
         for layer in self.layers:
             layer.clear_cache()
 
@@ -172,19 +173,25 @@ class Network:
         if alpha:
             value += 0.5 * alpha * float(np.dot(w, w))
         if l1_alpha:
-            value += l1_alpha * float(np.abs(w).sum(dtype=np.float64))
+            magnitude = np.abs(w, out=self._penalty_scratch())
+            value += l1_alpha * float(magnitude.sum(dtype=np.float64))
         return value / denominator
+
+    def _penalty_scratch(self):
+        # A scratch vector of the fit: a fresh multi-megabyte temporary per
+        # minibatch costs more than the passes themselves.
+        w = self.theta[: self.n_decayed]
+        scratch = self.__dict__.get("_scratch")
+        if scratch is None or scratch.shape != w.shape or scratch.dtype != w.dtype:
+            scratch = self._scratch = np.empty_like(w)
+        return scratch
 
     def add_penalty_grad(self, alpha, l1_alpha, denominator):
         if denominator <= 0 or not (alpha or l1_alpha):
             return
         w = self.theta[: self.n_decayed]
         g = self.grad[: self.n_decayed]
-        # A scratch vector of the fit: a fresh multi-megabyte temporary per
-        # minibatch costs more than the two passes themselves.
-        scratch = self.__dict__.get("_scratch")
-        if scratch is None or scratch.shape != w.shape or scratch.dtype != w.dtype:
-            scratch = self._scratch = np.empty_like(w)
+        scratch = self._penalty_scratch()
         if alpha:
             np.multiply(w, alpha / denominator, out=scratch)
             g += scratch

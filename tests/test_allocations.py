@@ -1,0 +1,122 @@
+"""The training hot loop allocates no batch-sized array after its first minibatch.
+
+Every forward output, backward gradient, mask and work array lives in a
+buffer that the layer reuses from minibatch to minibatch, and the optimisers
+and weight decay use preallocated scratch vectors. tracemalloc sees every
+numpy allocation, so the peak of traced memory over a second epoch, above
+what was traced when it began, bounds what any single step allocated.
+"""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from sknets._engine.network import build_autoencoder, build_mlp
+from sknets._engine.optimizers import make_optimizer
+from sknets._engine.trainer import Minibatches
+
+N_SAMPLES, N_FEATURES, WIDTH, BATCH = 1024, 48, 256, 256
+# One batch-sized activation array in float64 is 512 KiB; the budget is an
+# eighth of it, far above the per-unit and per-row vectors (means, variances,
+# row weights, row losses) a step may create.
+BATCH_ARRAY_BYTES = BATCH * WIDTH * 8
+BUDGET = BATCH_ARRAY_BYTES // 8
+# numpy's ufunc machinery allocates a fixed-size work buffer (8192 elements
+# per operand, whatever the array sizes) for a broadcasting operation such as
+# adding the bias row; the probe shrinks it so that only our arrays count.
+PROBE_BUFSIZE = 256
+
+
+def _data(rng, n_outputs):
+    X = rng.normal(size=(N_SAMPLES, N_FEATURES))
+    Y = np.eye(n_outputs)[rng.integers(0, n_outputs, N_SAMPLES)]
+    return X, Y
+
+
+def _extra_peak(net, batches, optimizer, alpha, l1_alpha):
+    """Peak traced bytes above the start over one epoch after a warm-up epoch."""
+    rng = np.random.default_rng(1)
+
+    def epoch():
+        for Xb, Yb, swb in batches.iterate(rng):
+            net.loss_and_grad(Xb, Yb, swb, alpha, l1_alpha, rng)
+            optimizer.step(net.theta, net.grad, 0.01)
+
+    epoch()
+    old_bufsize = np.setbufsize(PROBE_BUFSIZE)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        start, _ = tracemalloc.get_traced_memory()
+        epoch()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        np.setbufsize(old_bufsize)
+    return peak - start
+
+
+MLP_OPTIONS = {
+    "relu": {},
+    "logistic": {"activation": "logistic"},
+    "tanh": {"activation": "tanh"},
+    "dropout": {"dropout": 0.5, "input_dropout": 0.2},
+    "batch_norm": {"batch_norm": True},
+    "batch_norm_dropout_tanh": {"batch_norm": True, "dropout": 0.3,
+                                "activation": "tanh"},
+}
+
+
+@pytest.mark.parametrize("option", MLP_OPTIONS)
+@pytest.mark.parametrize("solver", ["sgd", "adam", "adagrad"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_mlp_training_step_allocates_no_batch_sized_array(option, solver, weighted):
+    rng = np.random.default_rng(0)
+    X, Y = _data(rng, 5)
+    sw = rng.uniform(0.5, 2.0, N_SAMPLES) if weighted else None
+    net = build_mlp(N_FEATURES, (WIDTH, WIDTH), 5, dtype=np.float64,
+                    **MLP_OPTIONS[option])
+    net.initialize(rng)
+    optimizer = make_optimizer(solver, net.n_params, net.dtype)
+    batches = Minibatches(X, Y, sw, batch_size=BATCH)
+    extra = _extra_peak(net, batches, optimizer, alpha=1e-3, l1_alpha=1e-4)
+    assert extra < BUDGET, f"{extra} bytes allocated in a step (budget {BUDGET})"
+
+
+@pytest.mark.parametrize("tied", [True, False])
+@pytest.mark.parametrize("corruption", ["masking", "gaussian"])
+def test_autoencoder_training_step_allocates_no_batch_sized_array(tied, corruption):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(N_SAMPLES, N_FEATURES))
+    net = build_autoencoder(N_FEATURES, (WIDTH, 32), tied_weights=tied,
+                            corruption=corruption, corruption_level=0.2,
+                            sparsity_weight=0.1, dtype=np.float64)
+    net.initialize(rng)
+    optimizer = make_optimizer("sgd", net.n_params, net.dtype)
+    batches = Minibatches(X, X, batch_size=BATCH)
+    extra = _extra_peak(net, batches, optimizer, alpha=1e-3, l1_alpha=0.0)
+    assert extra < BUDGET, f"{extra} bytes allocated in a step (budget {BUDGET})"
+
+
+def test_the_allocation_probe_sees_a_per_step_temporary(monkeypatch):
+    # The probe itself must be able to fail: a backward pass that makes one
+    # fresh batch-sized temporary per step goes over the budget.
+    from sknets._engine import layers
+
+    original = layers.Dense.backward
+
+    def wasteful_backward(self, dZ, need_input_grad=True):
+        out = original(self, dZ, need_input_grad)
+        if out is not None:
+            out = out.copy()
+        return out
+
+    monkeypatch.setattr(layers.Dense, "backward", wasteful_backward)
+    rng = np.random.default_rng(0)
+    X, Y = _data(rng, 5)
+    net = build_mlp(N_FEATURES, (WIDTH, WIDTH), 5, dtype=np.float64)
+    net.initialize(rng)
+    optimizer = make_optimizer("sgd", net.n_params, net.dtype)
+    batches = Minibatches(X, Y, batch_size=BATCH)
+    assert _extra_peak(net, batches, optimizer, 1e-3, 0.0) > BUDGET
