@@ -120,3 +120,60 @@ def test_the_allocation_probe_sees_a_per_step_temporary(monkeypatch):
     optimizer = make_optimizer("sgd", net.n_params, net.dtype)
     batches = Minibatches(X, Y, batch_size=BATCH)
     assert _extra_peak(net, batches, optimizer, 1e-3, 0.0) > BUDGET
+
+
+# -- memory of a whole fit ------------------------------------------------
+
+
+def _fit_peak(estimator, *args):
+    """Peak traced bytes of ``estimator.fit(*args)`` above what existed before."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        start, _ = tracemalloc.get_traced_memory()
+        estimator.fit(*args)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak - start
+
+
+def _large_data():
+    rng = np.random.default_rng(0)
+    X = rng.random((50000, 200), dtype=np.float32)
+    return X, rng.integers(0, 10, X.shape[0])
+
+
+def _estimators():
+    from sknets import AutoencoderTransformer, MLPClassifier
+
+    # Half the rows are held out: a copy of the validation rows alone would
+    # be half of X, above the budgets below.
+    common = dict(max_iter=1, early_stopping=True, validation_fraction=0.5,
+                  random_state=0)
+    return {
+        "classifier": (MLPClassifier((32,), **common), True),
+        "autoencoder": (AutoencoderTransformer((32,), **common), False),
+    }
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("name", ["classifier", "autoencoder"])
+def test_fit_on_float32_X_copies_neither_X_nor_the_validation_rows(name):
+    X, y = _large_data()
+    estimator, supervised = _estimators()[name]
+    peak = _fit_peak(estimator, *((X, y) if supervised else (X,)))
+    # What remains is bounded by the prediction chunk (4096 rows), the
+    # one-hot targets and index arrays: well under half of X here.
+    assert peak < 0.45 * X.nbytes, f"fit used {peak / X.nbytes:.2f} x X's size"
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fit_on_float64_X_converts_it_once_at_most():
+    X, y = _large_data()
+    X64 = X.astype(np.float64)
+    estimator, _ = _estimators()["classifier"]
+    peak = _fit_peak(estimator, X64, y)
+    # One float32 copy is half of X64; a second conversion would add another.
+    assert peak < 0.5 * X64.nbytes + 0.45 * X.nbytes
+    assert estimator.coefs_[0].dtype == np.float32

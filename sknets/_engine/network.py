@@ -220,18 +220,36 @@ class Network:
         self.add_penalty_grad(alpha, l1_alpha, denominator)
         return value
 
-    def evaluate(self, X, Y, sample_weight=None, chunk_rows=PREDICT_CHUNK_ROWS):
-        """Inference-mode data loss (no penalty) and outputs over ``X``."""
-        n = X.shape[0]
+    def evaluate(self, X, Y, sample_weight=None, chunk_rows=PREDICT_CHUNK_ROWS,
+                 rows=None, return_outputs=True):
+        """Inference-mode data loss (no penalty) and outputs over ``X``.
+
+        Without ``return_outputs`` the outputs are None (an autoencoder's
+        validation loss needs no copy of the reconstructed data).
+
+        With ``rows`` (indices), over those rows of ``X`` and ``Y`` only,
+        gathered a chunk at a time so that a validation split held out of
+        the training data is never copied whole; ``sample_weight`` is then
+        that of the selected rows, in order.
+        """
+        n = X.shape[0] if rows is None else len(rows)
         total = 0.0
         outputs = None
         for start in range(0, n, chunk_rows):
             stop = min(start + chunk_rows, n)
-            Z = self.forward(X[start:stop])
+            if rows is None:
+                Xc, Yc = X[start:stop], Y[start:stop]
+            else:
+                block = rows[start:stop]
+                Xc = X[block]
+                Yc = Xc if Y is X else Y[block]
+            Z = self.forward(Xc)
             sw = None if sample_weight is None else sample_weight[start:stop]
             weight = (stop - start) if sw is None else float(np.sum(sw))
             if weight > 0:
-                total += self.loss.loss(Z, Y[start:stop], sw) * weight
+                total += self.loss.loss(Z, Yc, sw) * weight
+            if not return_outputs:
+                continue
             P = self.loss.output(Z)
             if outputs is None:
                 outputs = np.empty((n, P.shape[1]), dtype=P.dtype)

@@ -173,7 +173,9 @@ class Trainer:
     def fit(self, batches, rng, validation=None, t0=0, epoch0=0):
         """Train for up to ``max_iter`` epochs.
 
-        ``validation`` is ``(X_val, Y_val, sample_weight_val)`` or None. With
+        ``validation`` is ``(X_val, Y_val, sample_weight_val)``, or
+        ``(X, Y, sample_weight_val, rows)`` for rows ``rows`` of the arrays
+        ``X`` and ``Y`` (which are then never copied whole), or None. With
         a validation set, the plateau rule watches the validation score (or
         loss, see ``monitor``) and the best epoch's parameters are restored at
         the end; without one, it watches the training loss.
@@ -308,12 +310,18 @@ class Trainer:
         )
 
     def _validate(self, validation, record):
-        X_val, Y_val, sw_val = validation
-        loss, outputs = self.network.evaluate(X_val, Y_val, sw_val)
-        record["val_loss"] = loss
-        record["val_score"] = (
-            -loss if self.score_fn is None else self.score_fn(Y_val, outputs, sw_val)
+        X_val, Y_val, sw_val, *rows = validation
+        rows = rows[0] if rows else None
+        loss, outputs = self.network.evaluate(
+            X_val, Y_val, sw_val, rows=rows, return_outputs=self.score_fn is not None
         )
+        record["val_loss"] = loss
+        if self.score_fn is None:
+            record["val_score"] = -loss
+            return
+        if rows is not None:
+            Y_val = Y_val[rows]
+        record["val_score"] = self.score_fn(Y_val, outputs, sw_val)
 
     def _print(self, record):
         if not self.verbose:
