@@ -769,8 +769,8 @@ def test_trainer_without_validation_keeps_the_last_parameters():
     steps = []
 
     class RecordingSGD(SGD):
-        def step(self, theta, grad, learning_rate):
-            super().step(theta, grad, learning_rate)
+        def step(self, theta, grad, learning_rate, **kwargs):
+            super().step(theta, grad, learning_rate, **kwargs)
             steps.append(theta.copy())
 
     trainer = Trainer(net, RecordingSGD(net.n_params, np.float64), Constant(0.1),
@@ -831,8 +831,8 @@ class PoisoningSGD(SGD):
         if self.theta_at_reset is not None:
             self.theta_at_reset.append(self.network.theta.copy())
 
-    def step(self, theta, grad, learning_rate):
-        super().step(theta, grad, learning_rate)
+    def step(self, theta, grad, learning_rate, **kwargs):
+        super().step(theta, grad, learning_rate, **kwargs)
         self.total_steps += 1
         if self.poison_steps is None or self.total_steps in self.poison_steps:
             theta[0] = np.inf
@@ -907,13 +907,13 @@ def test_trainer_keyboard_interrupt_stops_with_finite_parameters():
         n = 0
         theta_before = None
 
-        def step(self, theta, grad, learning_rate):
+        def step(self, theta, grad, learning_rate, **kwargs):
             self.n += 1
             if self.n == 4:  # second epoch, first step
                 self.theta_before = theta.copy()
                 theta[0] = np.nan
                 raise KeyboardInterrupt
-            super().step(theta, grad, learning_rate)
+            super().step(theta, grad, learning_rate, **kwargs)
 
     opt = InterruptingSGD(net.n_params, np.float64)
     trainer = Trainer(net, opt, Constant(0.1), max_iter=10)
@@ -1121,3 +1121,40 @@ def test_squared_error_network_is_constructible_from_engine_parts_only():
     net.initialize(np.random.default_rng(0))
     X = np.random.default_rng(1).normal(size=(5, 2))
     assert net.predict(X).shape == (5, 1)
+
+
+def _scaled_network(kind):
+    from sknets._engine.network import build_autoencoder
+
+    if kind == "autoencoder":
+        return build_autoencoder(6, (4,), corruption_level=0.0,
+                                 sparsity_weight=0.5, dtype=np.float64)
+    return build_mlp(6, (8, 5), 3, batch_norm=kind == "batch_norm",
+                     dtype=np.float64)
+
+
+@pytest.mark.parametrize("kind", ["plain", "batch_norm", "autoencoder"])
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_sgd_on_prescaled_gradients_takes_the_same_steps(kind, nesterov):
+    # The trainer lets the network scale the output delta by -lr so that SGD
+    # skips a pass; that must be the same update as scaling afterwards,
+    # penalty, batch-norm and sparsity gradients included.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(40, 6))
+    Y = X if kind == "autoencoder" else np.eye(3)[rng.integers(0, 3, 40)]
+    nets = [_scaled_network(kind) for _ in range(2)]
+    for net in nets:
+        net.initialize(np.random.default_rng(1))
+    opts = [SGD(net.n_params, np.float64, momentum=0.9, nesterov=nesterov)
+            for net in nets]
+    lr = 0.05
+    for step in range(5):
+        rows = slice(8 * step, 8 * step + 8)
+        values = []
+        for net, opt, scaled in zip(nets, opts, [False, True], strict=True):
+            values.append(net.loss_and_grad(X[rows], Y[rows], None, 1e-2, 1e-3,
+                                            grad_scale=-lr if scaled else 1.0))
+            opt.step(net.theta, net.grad, lr, scaled=scaled)
+        assert values[0] == pytest.approx(values[1], rel=1e-12)
+    np.testing.assert_allclose(nets[1].theta, nets[0].theta, rtol=1e-10, atol=1e-12)
+    assert not np.allclose(nets[0].theta, _scaled_network(kind).theta)

@@ -110,9 +110,9 @@ def record_optimizer_state_at_each_step(monkeypatch, optimizer_cls, *attrs):
     seen = []
     real_step = optimizer_cls.step
 
-    def step(self, theta, grad, learning_rate):
+    def step(self, theta, grad, learning_rate, **kwargs):
         seen.append({a: np.copy(getattr(self, a)) for a in attrs})
-        return real_step(self, theta, grad, learning_rate)
+        return real_step(self, theta, grad, learning_rate, **kwargs)
 
     monkeypatch.setattr(optimizer_cls, "step", step)
     return seen
@@ -748,11 +748,11 @@ def interrupt_at_step(monkeypatch, n):
     calls = {"n": 0}
     real_step = SGD.step
 
-    def step(self, theta, grad, learning_rate):
+    def step(self, theta, grad, learning_rate, **kwargs):
         calls["n"] += 1
         if calls["n"] == n:
             raise KeyboardInterrupt
-        return real_step(self, theta, grad, learning_rate)
+        return real_step(self, theta, grad, learning_rate, **kwargs)
 
     monkeypatch.setattr(SGD, "step", step)
     return calls

@@ -454,6 +454,11 @@ class SparsityPenalty(Layer):
         self._cache_grad = np.multiply(p[:, np.newaxis], slope, out=grad)
         return H
 
+    def scale_gradient(self, factor):
+        """Scale the cached penalty gradient (see ``Network.loss_and_grad``)."""
+        if self._cache_grad is not None and factor != 1.0:
+            self._cache_grad *= factor
+
     def backward(self, dY, need_input_grad=True):
         if self._cache_grad is not None:
             dY += self._cache_grad

@@ -186,38 +186,47 @@ class Network:
             scratch = self._scratch = np.empty_like(w)
         return scratch
 
-    def add_penalty_grad(self, alpha, l1_alpha, denominator):
+    def add_penalty_grad(self, alpha, l1_alpha, denominator, grad_scale=1.0):
         if denominator <= 0 or not (alpha or l1_alpha):
             return
         w = self.theta[: self.n_decayed]
         g = self.grad[: self.n_decayed]
         scratch = self._penalty_scratch()
         if alpha:
-            np.multiply(w, alpha / denominator, out=scratch)
+            np.multiply(w, grad_scale * alpha / denominator, out=scratch)
             g += scratch
         if l1_alpha:
             np.sign(w, out=scratch)
-            scratch *= l1_alpha / denominator
+            scratch *= grad_scale * l1_alpha / denominator
             g += scratch
 
     def loss_and_grad(
         self, X, Y, sample_weight=None, alpha=0.0, l1_alpha=0.0, rng=None,
-        reuse_masks=False,
+        reuse_masks=False, grad_scale=1.0,
     ):
         """Training-mode loss of one batch; fills ``self.grad``.
 
         The penalty is divided by the batch's total sample weight, as
         scikit-learn's MLP does, so that ``alpha`` keeps its meaning there.
+        With ``grad_scale``, ``self.grad`` holds the gradient times that
+        factor: back-propagation is linear in the output delta, so scaling
+        the (small) delta scales every gradient for free, and an optimiser
+        that wants ``-learning_rate * gradient`` saves a pass over the
+        parameters.
         """
         Z = self.forward(X, training=True, rng=rng, reuse_masks=reuse_masks,
                          sample_weight=sample_weight)
         value, delta = self.loss.loss_and_delta(Z, Y, sample_weight)
-        value += sum(layer.penalty_value for layer in self.layers
-                     if isinstance(layer, SparsityPenalty))
+        if grad_scale != 1.0:
+            delta *= grad_scale
+        for layer in self.layers:
+            if isinstance(layer, SparsityPenalty):
+                value += layer.penalty_value
+                layer.scale_gradient(grad_scale)
         self.backward(delta)
         denominator = X.shape[0] if sample_weight is None else sample_weight.sum()
         value += self.penalty(alpha, l1_alpha, denominator)
-        self.add_penalty_grad(alpha, l1_alpha, denominator)
+        self.add_penalty_grad(alpha, l1_alpha, denominator, grad_scale)
         return value
 
     def evaluate(self, X, Y, sample_weight=None, chunk_rows=PREDICT_CHUNK_ROWS,

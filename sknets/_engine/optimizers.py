@@ -10,7 +10,15 @@ import numpy as np
 
 
 class Optimizer:
-    """Base class; ``reset`` forgets the state, ``step`` updates in place."""
+    """Base class; ``reset`` forgets the state, ``step`` updates in place.
+
+    An optimiser with ``takes_scaled_gradient = True`` is linear in the
+    gradient: the training loop may hand it ``-learning_rate * gradient``
+    directly (``step(..., scaled=True)``), which the network computes at no
+    cost by scaling the output delta, saving one pass over the parameters.
+    """
+
+    takes_scaled_gradient = False
 
     def __init__(self, n_params, dtype):
         self.n_params = n_params
@@ -30,7 +38,7 @@ class Optimizer:
         self.__dict__.update(state)
         self._scratch = np.empty(self.n_params, dtype=self.dtype)
 
-    def step(self, theta, grad, learning_rate):
+    def step(self, theta, grad, learning_rate, scaled=False):
         raise NotImplementedError
 
 
@@ -51,6 +59,8 @@ class SGD(Optimizer):
     With ``mu = 0`` both reduce to plain SGD.
     """
 
+    takes_scaled_gradient = True
+
     def __init__(self, n_params, dtype, momentum=0.9, nesterov=True):
         self.momentum = momentum
         self.nesterov = nesterov
@@ -61,11 +71,14 @@ class SGD(Optimizer):
         self.velocity = np.zeros(self.n_params, dtype=self.dtype)
         self._scratch = np.empty(self.n_params, dtype=self.dtype)
 
-    def step(self, theta, grad, learning_rate):
+    def step(self, theta, grad, learning_rate, scaled=False):
         # Each line is one pass over the parameters; the work is memory-bound,
         # so the number of passes is the cost.
         self.n_steps += 1
-        lr_grad = np.multiply(grad, -learning_rate, out=self._scratch)
+        if scaled:
+            lr_grad = grad  # already -learning_rate * gradient
+        else:
+            lr_grad = np.multiply(grad, -learning_rate, out=self._scratch)
         if self.momentum == 0:
             theta += lr_grad
             return
@@ -74,8 +87,7 @@ class SGD(Optimizer):
         v += lr_grad
         if self.nesterov:
             theta += lr_grad
-            np.multiply(v, self.momentum, out=lr_grad)
-            theta += lr_grad
+            theta += np.multiply(v, self.momentum, out=self._scratch)
         else:
             theta += v
 
@@ -102,7 +114,7 @@ class Adagrad(Optimizer):
         self.sum_sq = np.zeros(self.n_params, dtype=self.dtype)
         self._scratch = np.empty(self.n_params, dtype=self.dtype)
 
-    def step(self, theta, grad, learning_rate):
+    def step(self, theta, grad, learning_rate, scaled=False):
         self.n_steps += 1
         tmp = self._scratch
         np.multiply(grad, grad, out=tmp)
@@ -138,7 +150,7 @@ class Adam(Optimizer):
         self.v = np.zeros(self.n_params, dtype=self.dtype)
         self._scratch = np.empty(self.n_params, dtype=self.dtype)
 
-    def step(self, theta, grad, learning_rate):
+    def step(self, theta, grad, learning_rate, scaled=False):
         self.n_steps += 1
         t = self.n_steps
         b1, b2 = self.beta_1, self.beta_2

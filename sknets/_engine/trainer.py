@@ -258,15 +258,18 @@ class Trainer:
         if self._safe is None:
             self._safe = (self._good, epoch - 1)
         lr = self.schedule.learning_rate
+        scaled = opt.takes_scaled_gradient
+        scale = -lr if scaled else 1.0
         start = time.perf_counter()
         total = 0.0
         for Xb, Yb, swb in batches.iterate(rng):
             if swb is not None and not np.any(swb):
                 continue  # a batch of zero weight is no batch at all
-            value = net.loss_and_grad(Xb, Yb, swb, self.alpha, self.l1_alpha, rng)
+            value = net.loss_and_grad(Xb, Yb, swb, self.alpha, self.l1_alpha, rng,
+                                      grad_scale=scale)
             if not math.isfinite(value):
                 break
-            opt.step(net.theta, net.grad, lr)
+            opt.step(net.theta, net.grad, lr, scaled=scaled)
             total += value * Xb.shape[0]
         else:
             loss = total / batches.n_samples
