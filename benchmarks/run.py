@@ -186,12 +186,15 @@ def run_suite(quick):
                                            batch_size=batch, **params)
             rows.append(row(f"sknets {name}, batch {batch}", stats,
                             floor[0], x_floor_paired=ratio))
+            if name == "SGD+momentum":
+                ours = stats[0]
         if batch == 128:
             sk_repeats = 1 if quick else 3
             for dtype in (np.float64, np.float32):
                 stats = sklearn_epoch(X.astype(dtype), y, sk_repeats, batch)
                 rows.append(row(f"scikit-learn, {np.dtype(dtype).name} input, "
-                                "batch 128 (fit of 1 epoch)", stats, floor[0]))
+                                "batch 128 (fit of 1 epoch)", stats, floor[0],
+                                x_sknets=stats[0] / ours))
     # Prediction on 10000 rows.
     _, _, clf = sknets_epoch(X[:2000], y[:2000], 1, batch_size=128)
     X_pred = X[:10000]
@@ -211,9 +214,12 @@ def run_suite(quick):
         hidden_layer_sizes=(100,), solver="sgd", learning_rate_init=0.01,
         max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1, random_state=0),
         Xd, yd), repeats)
+    digits_floor = timed(floor_epoch(Xd, (Xd.shape[1], 100, 10), 200), repeats)
     rows.append(row(f"digits: sknets fit, {epochs} epochs", ours,
-                    None, x_sklearn=ours[0] / theirs[0]))
-    rows.append(row(f"digits: scikit-learn fit, {epochs} epochs", theirs))
+                    None, x_sklearn=ours[0] / theirs[0],
+                    overhead_ms_per_epoch=1e3 * (ours[0] / epochs - digits_floor[0])))
+    rows.append(row(f"digits: scikit-learn fit, {epochs} epochs", theirs,
+                    overhead_ms_per_epoch=1e3 * (theirs[0] / epochs - digits_floor[0])))
     # Sparse CSR input.
     n_rows = 20000 if quick else 100000
     Xs = sp.random(n_rows, 20000, density=0.001, format="csr", dtype=np.float32,
@@ -247,20 +253,26 @@ def describe_machine():
 
 
 def print_table(rows):
-    print(f"| {'case':<62} | {'median s':>9} | {'min-max s':>13} | {'x floor':>7} |")
-    print(f"|{'-' * 64}|{'-' * 11}|{'-' * 15}|{'-' * 9}|")
+    print(f"| {'case':<62} | {'median s':>9} | {'min-max s':>13} | {'x floor':>7} "
+          "| note |")
+    print(f"|{'-' * 64}|{'-' * 11}|{'-' * 15}|{'-' * 9}|------|")
     for r in rows:
         if r.get("median_s") is None:
             print(f"| {r['case']:<62} | {r['value']:>9.1f} | X: "
-                  f"{r['X_MB']:>7.1f} MB | {'':>7} |")
+                  f"{r['X_MB']:>7.1f} MB | {'':>7} | |")
             continue
         ratio = f"{r['x_floor']:.2f}" if "x_floor" in r else ""
         if r.get("x_floor_paired") is not None:
             ratio = f"{r['x_floor_paired']:.2f}"
         if "x_sklearn" in r:
             ratio = f"{r['x_sklearn']:.2f}*"
+        note = ""
+        if "x_sknets" in r:
+            note = f"{r['x_sknets']:.2f} x sknets' SGD epoch"
+        if "overhead_ms_per_epoch" in r:
+            note = f"{r['overhead_ms_per_epoch']:.1f} ms/epoch beyond the products"
         print(f"| {r['case']:<62} | {r['median_s']:>9.3f} | "
-              f"{r['min_s']:>6.3f}-{r['max_s']:<6.3f} | {ratio:>7} |")
+              f"{r['min_s']:>6.3f}-{r['max_s']:<6.3f} | {ratio:>7} | {note} |")
     print("(x floor: for sknets' epochs, the median of ratios to a floor epoch run "
           "just before each; * = ratio to scikit-learn's time for the same fit)")
 

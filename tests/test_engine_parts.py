@@ -1158,3 +1158,45 @@ def test_sgd_on_prescaled_gradients_takes_the_same_steps(kind, nesterov):
         assert values[0] == pytest.approx(values[1], rel=1e-12)
     np.testing.assert_allclose(nets[1].theta, nets[0].theta, rtol=1e-10, atol=1e-12)
     assert not np.allclose(nets[0].theta, _scaled_network(kind).theta)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_cross_entropy_matches_the_definition_also_when_saturated(dtype):
+    from sknets._engine.losses import SigmoidCrossEntropy
+
+    rng = np.random.default_rng(0)
+    # Logits from saturated (|z| ~ 40, where 1 - p rounds to 0) to moderate.
+    Z = np.concatenate([rng.normal(scale=3.0, size=(30, 5)),
+                        rng.choice([-40.0, 40.0], size=(2, 5))]).astype(dtype)
+    Y = rng.uniform(size=Z.shape).astype(dtype)
+    w = rng.uniform(0.5, 2.0, size=Z.shape[0])
+    z, y = Z.astype(np.float64), Y.astype(np.float64)
+    rows = (np.logaddexp(0.0, z) - y * z).sum(axis=1)
+    expected = np.dot(w, rows) / w.sum()
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    loss = SigmoidCrossEntropy()
+    assert loss.loss(Z.copy(), Y, w) == pytest.approx(expected, rel=tol)
+    value, delta = loss.loss_and_delta(Z.copy(), Y, w)
+    assert value == pytest.approx(expected, rel=tol)
+    p = 1.0 / (1.0 + np.exp(-z))
+    np.testing.assert_allclose(delta, (p - y) * (w / w.sum())[:, None],
+                               rtol=tol, atol=tol * 1e-3)
+
+
+def test_a_blow_up_in_the_last_step_of_an_epoch_is_caught():
+    # One minibatch per epoch: every loss is taken before its step, so only
+    # the check after the epoch sees what the step did. A rate of 1e30 leaves
+    # finite but enormous weights whose outputs overflow.
+    import warnings as _warnings
+
+    from sknets import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 4))
+    y = np.arange(40) % 3
+    clf = MLPClassifier((4,), solver="sgd", learning_rate_init=1e30, max_iter=3,
+                        random_state=0)
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(DivergenceError, match="Training diverged"):
+            clf.fit(X, y)

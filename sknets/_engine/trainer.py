@@ -262,9 +262,11 @@ class Trainer:
         scale = -lr if scaled else 1.0
         start = time.perf_counter()
         total = 0.0
+        last = None
         for Xb, Yb, swb in batches.iterate(rng):
             if swb is not None and not np.any(swb):
                 continue  # a batch of zero weight is no batch at all
+            last = Xb
             value = net.loss_and_grad(Xb, Yb, swb, self.alpha, self.l1_alpha, rng,
                                       grad_scale=scale)
             if not math.isfinite(value):
@@ -275,7 +277,7 @@ class Trainer:
             loss = total / batches.n_samples
             # A loss 10^4 times the best so far is diverging, even if finite.
             exploding = loss > 1e4 * max(result.best_loss, 1e-2)
-            if math.isfinite(loss) and not exploding and net.is_finite():
+            if math.isfinite(loss) and not exploding and self._settled(last):
                 if loss <= result.best_loss:
                     # Where to come back to if the loss later diverges: the
                     # start of the epoch with the lowest loss (its end may
@@ -287,6 +289,19 @@ class Trainer:
                 }
         self._recover(result, epoch)
         return None
+
+    def _settled(self, last_batch):
+        """Whether the parameters after the epoch's last step are usable.
+
+        Each minibatch's loss is taken before its step, so the last step of
+        an epoch is judged here: finite parameters and state, and finite
+        outputs on the last batch (huge but finite weights overflow there).
+        """
+        if not self.network.is_finite():
+            return False
+        if last_batch is None:
+            return True
+        return bool(np.all(np.isfinite(self.network.forward(last_batch))))
 
     def _recover(self, result, epoch):
         net = self.network
