@@ -7,8 +7,15 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import BaseMLP, _assign_arrays, _check_weights, _ParameterList
-from ._engine.network import as_network_input, build_autoencoder
+from ._base import (
+    BaseMLP,
+    _assign_arrays,
+    _check_finite_outputs,
+    _check_weights,
+    _network_input,
+    _ParameterList,
+)
+from ._engine.network import build_autoencoder
 from ._sklearn_compat import (
     Interval,
     StrOptions,
@@ -194,7 +201,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen during fit, when X has string column names.
 
     See Also
@@ -275,6 +282,11 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
     def _check_options(self):
         sizes = super()._check_options()
+        if not sizes:
+            raise ValueError(
+                "hidden_layer_sizes must give at least one encoder layer (the "
+                f"last is the code size); got {self.hidden_layer_sizes!r}."
+            )
         if self.sparsity_weight > 0 and self.activation != "logistic":
             raise ValueError(
                 "The sparsity penalty compares mean code activations with "
@@ -298,7 +310,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         other = np.float64 if dtype == np.float32 else np.float32
         X = validate_data(self, X, dtype=(dtype, other), reset=reset,
                           accept_sparse=False)
-        X = as_network_input(X, dtype)
+        X = _network_input(X, dtype)
         return X, X, _check_weights(sample_weight, X)
 
     def _encode_targets(self, y, fitting, classes=None):
@@ -415,7 +427,9 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             The codes; float32 for float32 input with a float32 network.
         """
         X, dtype = self._validate_X(X, return_dtype=True)
-        codes = self._network.predict(X, stop=self._network.code_stop)
+        with np.errstate(over="ignore", invalid="ignore"):
+            codes = self._network.predict(X, stop=self._network.code_stop)
+        _check_finite_outputs(codes, self._network.dtype, "codes")
         return codes.astype(np.promote_types(dtype, codes.dtype), copy=False)
 
     def inverse_transform(self, X):
@@ -428,18 +442,21 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_features_in_)
+        X_reconstructed : ndarray of shape (n_samples, `n_features_in_`)
             The decoder's output.
         """
         check_is_fitted(self)
-        codes = check_array(X, dtype=(np.float32, np.float64))
+        codes = check_array(X, dtype=(np.float64, np.float32))
         if codes.shape[1] != self._n_features_out:
             raise ValueError(
                 f"X has {codes.shape[1]} features, but inverse_transform expects "
                 f"codes of {self._n_features_out} features (the code size)."
             )
         net = self._network
-        out = net.predict(as_network_input(codes, net.dtype), start=net.decoder_start)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = net.predict(_network_input(codes, net.dtype),
+                              start=net.decoder_start)
+        _check_finite_outputs(out, net.dtype)
         return out.astype(np.promote_types(codes.dtype, out.dtype), copy=False)
 
     def score(self, X, y=None, sample_weight=None):
@@ -462,8 +479,9 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         """
         X = self._validate_X(X)
         sample_weight = _check_weights(sample_weight, X)
-        with np.errstate(over="ignore", under="ignore"):
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             loss, _ = self._network.evaluate(X, X, sample_weight)
+        _check_finite_outputs(loss, self._network.dtype, "reconstruction loss")
         return -loss
 
     @property

@@ -12,23 +12,28 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._callbacks import EpochTasks, fit_tasks
 from ._engine.errors import DivergenceError
 from ._engine.network import as_network_input, build_mlp
 from ._engine.optimizers import make_optimizer
 from ._engine.schedules import make_schedule
 from ._engine.trainer import Minibatches, Trainer, train_lbfgs
+from ._persistence import get_state, set_state
 from ._sklearn_compat import (
+    CallbackSupportMixin,
     Interval,
     Options,
     StrOptions,
     _check_sample_weight,
     validate_data,
+    with_callbacks,
 )
 
 STOCHASTIC_SOLVERS = ("sgd", "adam", "adagrad")
@@ -83,6 +88,42 @@ def _check_weights(sample_weight, X):
     )
 
 
+def _network_input(X, dtype, name="X"):
+    """``X`` cast to the network's dtype, or a ValueError if a value overflows.
+
+    Validation checked ``X`` in its own precision: a float64 value beyond
+    float32's range would silently become inf in a float32 network, and NaN
+    further on.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        X_net = as_network_input(X, dtype)
+        values = X_net.data if sp.issparse(X_net) else X_net
+        # A float64 sum of finite float32 values cannot overflow.
+        overflow = X.dtype.itemsize > X_net.dtype.itemsize and not np.isfinite(
+            np.sum(values, dtype=np.float64)
+        )
+    if overflow:
+        raise ValueError(
+            f"Input {name} contains a value too large for dtype("
+            f"'{X_net.dtype}'), the network's dtype (|x| > "
+            f"{np.finfo(X_net.dtype).max:.3g}); scale the data (e.g. "
+            "StandardScaler) or use dtype='float64'."
+        )
+    return X_net
+
+
+def _check_finite_outputs(outputs, dtype, what="outputs"):
+    """Raise a ValueError rather than return overflowed (inf or NaN) outputs."""
+    if not np.all(np.isfinite(outputs)):
+        raise ValueError(
+            f"Non-finite {what}: the network overflows {np.dtype(dtype)} on "
+            "this input, whose values are far outside the range of the "
+            "training data. Scale it as the training data was scaled, or use "
+            "dtype='float64'."
+        )
+    return outputs
+
+
 class _ParameterList(list):
     """List of views into the flat buffer; item assignment copies into it."""
 
@@ -98,7 +139,7 @@ class _ParameterList(list):
         target[...] = value
 
 
-class BaseMLP(BaseEstimator, metaclass=ABCMeta):
+class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the multi-layer perceptron estimators (not for direct use)."""
 
     _y_numeric = False
@@ -242,7 +283,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             self, X, y, accept_sparse=self._accept_sparse, multi_output=True,
             dtype=(dtype, other), reset=reset, y_numeric=self._y_numeric,
         )
-        return as_network_input(X, dtype), y, _check_weights(sample_weight, X)
+        return _network_input(X, dtype), y, _check_weights(sample_weight, X)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -256,7 +297,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         return min(self.batch_size, n_samples)
 
     def _split(self, X, Y, y, sample_weight, X_val, y_val, sample_weight_val, rng):
-        """Training row indices and the validation triple (or None)."""
+        """Training row indices and the validation tuple for the trainer (or None)."""
         if X_val is None and y_val is None and sample_weight_val is not None:
             raise ValueError("sample_weight_val needs X_val and y_val.")
         if X_val is not None or y_val is not None:
@@ -267,11 +308,11 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                     "X_val and y_val are used by the stochastic solvers only; "
                     "solver='lbfgs' has no epochs to validate."
                 )
-            X_val = as_network_input(
+            X_val = _network_input(
                 validate_data(self, X_val, reset=False,
                               accept_sparse=self._accept_sparse,
                               dtype=(np.float32, np.float64)),
-                X.dtype,
+                X.dtype, name="X_val",
             )
             y_val = np.asarray(y_val)
             if y_val.shape[0] != X_val.shape[0]:
@@ -281,6 +322,11 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 )
             sample_weight_val = _check_weights(sample_weight_val, X_val)
             Y_val = self._encode_targets(y_val, fitting=False)  # checks the labels
+            if Y_val.shape[1] != Y.shape[1]:
+                raise ValueError(
+                    f"y_val has {Y_val.shape[1]} outputs once encoded, but y has "
+                    f"{Y.shape[1]}; they must have the same columns."
+                )
             sample_weight_val = self._effective_sample_weight(y_val, sample_weight_val)
             _check_validation_weight(sample_weight_val)
             return None, (X_val, Y_val, sample_weight_val)
@@ -316,8 +362,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         val = np.sort(val)
         sw_val = None if sample_weight is None else sample_weight[val]
         _check_validation_weight(sw_val)
-        X_val = X[val]
-        return np.sort(train), (X_val, X_val if Y is X else Y[val], sw_val)
+        # The validation rows stay in X, read a chunk at a time: no copy.
+        return np.sort(train), (X, Y, sw_val, val)
 
     def _build_network(self, n_features, n_outputs, sizes, rng):
         network = build_mlp(
@@ -374,11 +420,18 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             raise KeyboardInterrupt
         return result
 
+    def _n_fit_tasks(self):
+        """Subtasks of a fit for the callbacks: its epochs (none for L-BFGS)."""
+        return self.max_iter if self.solver in STOCHASTIC_SOLVERS else 0
+
+    @with_callbacks
     def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None,
              sample_weight_val=None):
-        return self._atomic(
-            self._fit_unsafe, X, y, sample_weight, X_val, y_val, sample_weight_val
-        )
+        with fit_tasks(self, X, y, sample_weight, self._n_fit_tasks()):
+            return self._atomic(
+                self._fit_unsafe, X, y, sample_weight, X_val, y_val,
+                sample_weight_val,
+            )
 
     def _random_generator(self):
         return np.random.default_rng(
@@ -427,8 +480,12 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             raise AttributeError("partial_fit does not support early_stopping=True.")
         return True
 
+    @with_callbacks
     def _partial_fit(self, X, y, sample_weight=None, classes=None):
-        return self._atomic(self._partial_fit_unsafe, X, y, sample_weight, classes)
+        with fit_tasks(self, X, y, sample_weight, max_subtasks=1):
+            return self._atomic(
+                self._partial_fit_unsafe, X, y, sample_weight, classes
+            )
 
     def _partial_fit_unsafe(self, X, y, sample_weight, classes):
         """One epoch over ``(X, y)``, continuing weights and optimiser state."""
@@ -446,6 +503,12 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             )
             Y = self._encode_targets(y, fitting=False)
             sample_weight = self._effective_sample_weight(y, sample_weight)
+            if Y.shape[1] != self.n_outputs_:
+                raise ValueError(
+                    f"y has {Y.shape[1]} outputs, but the model was fitted with "
+                    f"{self.n_outputs_}; partial_fit needs the same outputs on "
+                    "every call."
+                )
             if self._architecture_ != self._architecture(X.shape[1], Y.shape[1], sizes):
                 raise ValueError(
                     "partial_fit continues the fitted network, but the network "
@@ -515,6 +578,13 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             ),
             shuffle=self.shuffle, min_last_batch=2 if self.batch_norm else 1,
         )
+        tasks = self.__dict__.get("_callback_tasks")
+        epochs = None
+        if tasks is not None:
+            epochs = EpochTasks(
+                tasks, lambda: self._snapshot(network, Y.shape[1])
+            )
+            batches = epochs.watch(batches)
         # Incremental: one pass, no plateau rule; the caller decides when to stop.
         trainer = Trainer(
             network, state["optimizer"], state["schedule"], alpha=self.alpha,
@@ -524,11 +594,16 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             score_fn=self._score_outputs, verbose=self.verbose,
             exact_batch_norm=self.batch_norm and self.batch_norm_statistics == "exact",
             monitor="loss" if self.scoring == "loss" else "score",
+            on_epoch_end=None if epochs is None else epochs.on_epoch_end,
         )
-        result = trainer.fit(
-            batches, state["rng"], validation=validation, t0=state["t"],
-            epoch0=state["n_epochs"],
-        )
+        try:
+            result = trainer.fit(
+                batches, state["rng"], validation=validation, t0=state["t"],
+                epoch0=state["n_epochs"],
+            )
+        finally:
+            if epochs is not None:
+                epochs.close()
         state["t"] = result.t
         state["n_epochs"] += result.n_iter
         state["history"] = state["history"] + result.history
@@ -613,18 +688,21 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     def _validate_X(self, X, return_dtype=False):
         """``X`` checked against the fit and cast for the network."""
         check_is_fitted(self)
+        # float64 first: only float32 input gives float32 outputs (ints, lists
+        # and object arrays give float64, as documented and as scikit-learn).
         X = validate_data(
             self, X, accept_sparse=self._accept_sparse, reset=False,
-            dtype=(np.float32, np.float64),
+            dtype=(np.float64, np.float32),
         )
-        X_net = as_network_input(X, self._network.dtype)
+        X_net = _network_input(X, self._network.dtype)
         return (X_net, X.dtype) if return_dtype else X_net
 
     def _forward(self, X):
         """Network outputs; float32 only for float32 input to a float32 net."""
         X, input_dtype = self._validate_X(X, return_dtype=True)
-        with np.errstate(over="ignore", under="ignore"):
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             outputs = self._network.predict(X)
+        _check_finite_outputs(outputs, self._network.dtype)
         return outputs.astype(np.promote_types(input_dtype, outputs.dtype),
                               copy=False)
 
@@ -635,3 +713,23 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
 
     def __sklearn_is_fitted__(self):
         return "_network" in self.__dict__
+
+    def _snapshot(self, network, n_outputs):
+        """Fitted attributes of a copy of the estimator, at this point of a fit.
+
+        For callbacks that evaluate the model during training.
+        """
+        network = copy.deepcopy(network)
+        network.clear_cache()
+        return {"_network": network, "n_outputs_": n_outputs,
+                "n_layers_": network.n_affine_layers + 1,
+                "out_activation_": network.loss.out_activation}
+
+    # -- persistence --------------------------------------------------------
+
+    def __getstate__(self):
+        # Plain data and the sknets version (see _persistence).
+        return get_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(set_state(type(self).__name__, state))

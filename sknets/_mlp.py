@@ -1,5 +1,7 @@
 """Multi-layer perceptron estimators: classifier and regressor."""
 
+from numbers import Number
+
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer
@@ -216,6 +218,25 @@ _FIT_PARAMETERS = """\
             Target values."""
 
 
+def _check_label_types(labels, name="y"):
+    """Class labels must be all strings or all numbers, so that they sort."""
+    labels = np.asarray(labels)
+    if labels.dtype != object:
+        return
+    kinds = {
+        "string" if isinstance(v, str)
+        else "number" if isinstance(v, (Number, np.number, np.bool_))
+        else type(v).__name__
+        for v in labels.ravel()
+    }
+    if len(kinds) > 1:
+        # scikit-learn's wording; its own estimators fail here in np.unique.
+        raise ValueError(
+            f"Mix of label input types ({' and '.join(sorted(kinds))}) in "
+            f"{name}: the class labels must be all strings or all numbers."
+        )
+
+
 def _docstring(template):
     """Fill the shared sections into a class docstring."""
     return (template.replace("{common_parameters}", _COMMON_PARAMETERS)
@@ -326,7 +347,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _encode_targets(self, y, fitting, classes=None):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=fitting)
+        _check_label_types(y)
         if fitting:
+            if classes is not None:
+                _check_label_types(classes, "classes")
             check_classification_targets(y)
             multilabel = type_of_target(y).startswith("multilabel")
             # For multilabel targets the label set is y's columns.

@@ -6,10 +6,16 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ._autoencoder import AutoencoderTransformer
-from ._base import _check_weights
+from ._base import (
+    STOCHASTIC_SOLVERS,
+    _check_hidden_layer_sizes,
+    _check_weights,
+    _network_input,
+)
+from ._callbacks import stage
 from ._engine.activations import ACTIVATIONS
 from ._engine.layers import BatchNorm
 from ._mlp import MLPClassifier, MLPRegressor, _docstring
@@ -133,7 +139,10 @@ class _PretrainMixin:
                     # an interrupt is reported below, for the whole estimator.
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     warnings.filterwarnings("ignore", "Training interrupted")
-                    autoencoder.fit(codes, sample_weight=sample_weight)
+                    with stage(self.__dict__.get("_callback_tasks"),
+                               f"pretrain-layer-{depth + 1}",
+                               sub_estimator=autoencoder):
+                        autoencoder.fit(codes, sample_weight=sample_weight)
             except KeyboardInterrupt:
                 warnings.warn(
                     "Training interrupted by user during the pre-training of "
@@ -173,7 +182,14 @@ class _PretrainMixin:
                 norm.set_population(mean, var)
         return network
 
-    def _fit_pretrained(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
+    def _n_fit_tasks(self):
+        # A stage per pre-trained layer, then fine-tuning.
+        try:
+            return len(_check_hidden_layer_sizes(self.hidden_layer_sizes)) + 1
+        except (TypeError, ValueError):
+            return None  # reported by _check_options
+
+    def _fit_unsafe(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
         sizes = self._check_options()
         X_all, y_all = validate_data(
             self, X, y, dtype=(np.float32, np.float64), multi_output=True,
@@ -198,15 +214,17 @@ class _PretrainMixin:
         if self._continues(X_all.shape[1], n_outputs, sizes):
             pass  # continue fine-tuning; the pre-training happened before
         elif self.pretrain_max_iter > 0:
-            X_pretrain = X_all.astype(np.dtype(self.dtype), copy=False)
+            X_pretrain = _network_input(X_all, np.dtype(self.dtype))
             self._pretrained_layers, curves = self._pretrain(
                 X_pretrain, sizes, sample_weight
             )
             self.pretrain_loss_curves_ = curves
         else:
             self.pretrain_loss_curves_ = [[] for _ in sizes]
-        return self._fit_unsafe(X, y, sample_weight_fit, X_val, y_val,
-                                sample_weight_val)
+        n_epochs = self.max_iter if self.solver in STOCHASTIC_SOLVERS else 0
+        with stage(self.__dict__.get("_callback_tasks"), "fine-tune", n_epochs):
+            return super()._fit_unsafe(X, y, sample_weight_fit, X_val, y_val,
+                                       sample_weight_val)
 
     def _labeled_rows(self, y):
         return None
@@ -273,8 +291,7 @@ class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
         self : StackedPretrainedClassifier
             The fitted estimator.
         """
-        return self._atomic(self._fit_pretrained, X, y, sample_weight, X_val, y_val,
-                            sample_weight_val)
+        return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
     @available_if(lambda est: est._check_partial_fit_solver())
     @_fit_context(prefer_skip_nested_validation=True)
@@ -303,6 +320,9 @@ class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
         """
         labeled = self._labeled_rows(np.asarray(y))
         if labeled is not None:
+            # Lengths are checked before the rows are selected by the mask.
+            check_consistent_length(X, y)
+            sample_weight = _check_weights(sample_weight, y)
             if classes is not None:
                 classes = np.asarray(classes)
                 classes = classes[classes != self.unlabeled_label]
@@ -374,8 +394,7 @@ class StackedPretrainedRegressor(_PretrainMixin, MLPRegressor):
         self : StackedPretrainedRegressor
             The fitted estimator.
         """
-        return self._atomic(self._fit_pretrained, X, y, sample_weight, X_val, y_val,
-                            sample_weight_val)
+        return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
 
 def _intro(doc, kind):

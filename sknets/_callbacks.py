@@ -1,0 +1,164 @@
+"""Progress of a fit through scikit-learn's callback API (``sklearn.callback``).
+
+A call to ``fit`` or ``partial_fit`` is one root task. Each epoch of a
+stochastic solver is a subtask, begun when the epoch draws its first
+minibatch and ended by the trainer's ``on_epoch_end`` hook, whose answer can
+stop training. The stacked estimators add a subtask per pre-trained layer,
+with that layer's autoencoder fit attached below it (so that auto-propagated
+callbacks such as ``ProgressBar`` follow it), and one for fine-tuning, whose
+subtasks are the epochs. L-BFGS has no epochs: its fit is one task.
+
+With scikit-learn < 1.9 (no ``sklearn.callback``), or when no callback is
+set, nothing here runs and the training loop has no hook.
+"""
+
+import contextlib
+
+
+def _wants_callbacks(estimator):
+    # A sub-estimator of a meta-estimator with callbacks always joins the
+    # meta-estimator's task tree, as scikit-learn's own estimators do.
+    return hasattr(estimator, "_init_callback_context") and (
+        getattr(estimator, "_skl_callbacks", None)
+        or hasattr(estimator, "_parent_callback_ctx")
+    )
+
+
+class FitTasks:
+    """The callback tasks of one fit of ``estimator``.
+
+    Parameters
+    ----------
+    estimator : BaseMLP
+        The estimator being fitted; it calls the hooks.
+    X, y, sample_weight
+        The data of the fit as the user passed it, handed to the hooks (a
+        callback that scores the model at each epoch scores it on these).
+    max_subtasks : int or None
+        Subtasks of the root task: epochs, or stages; None if unknown.
+    """
+
+    def __init__(self, estimator, X, y, sample_weight, max_subtasks):
+        self.estimator = estimator
+        self._data = {
+            "X": X, "y": y,
+            "metadata": None if sample_weight is None else
+            {"sample_weight": sample_weight},
+        }
+        self.root = estimator._init_callback_context(max_subtasks=max_subtasks)
+        # Epochs become subtasks of this one (the fine-tuning stage, if any).
+        self.parent = self.root
+
+    def begin(self, context, snapshot=None):
+        context.call_on_fit_task_begin(
+            estimator=self.estimator, reconstruction_attributes=snapshot,
+            **self._data,
+        )
+
+    def end(self, context, snapshot=None):
+        """Call the end hooks; True if a callback asks to stop."""
+        return context.call_on_fit_task_end(
+            estimator=self.estimator, reconstruction_attributes=snapshot,
+            **self._data,
+        )
+
+
+@contextlib.contextmanager
+def fit_tasks(estimator, X, y, sample_weight, max_subtasks):
+    """Run a fit as a callback task; yields the :class:`FitTasks` or None.
+
+    While the fit runs they are ``estimator._callback_tasks``, where the
+    training loop and the pre-training find them. Setting the callbacks up
+    and tearing them down is scikit-learn's (``with_callbacks``).
+    """
+    if not _wants_callbacks(estimator):
+        yield None
+        return
+    tasks = FitTasks(estimator, X, y, sample_weight, max_subtasks)
+    tasks.begin(tasks.root)
+    estimator._callback_tasks = tasks
+    try:
+        yield tasks
+    finally:
+        estimator.__dict__.pop("_callback_tasks", None)
+    # An empty snapshot: the estimator itself is fitted by now.
+    tasks.end(tasks.root, snapshot={})
+
+
+@contextlib.contextmanager
+def stage(tasks, name, max_subtasks=0, sub_estimator=None):
+    """A subtask of the root: pre-training a layer, or fine-tuning.
+
+    ``sub_estimator``, fitted inside, joins the task tree below this stage
+    and receives the auto-propagated callbacks. The epochs trained inside
+    are subtasks of this stage.
+    """
+    if tasks is None:
+        yield
+        return
+    context = tasks.root.subcontext(task_name=name, max_subtasks=max_subtasks)
+    propagate = (contextlib.nullcontext() if sub_estimator is None
+                 else context.propagate_callback_context(sub_estimator))
+    previous, tasks.parent = tasks.parent, context
+    try:
+        with propagate:
+            tasks.begin(context)
+            yield
+            tasks.end(context)
+    finally:
+        tasks.parent = previous
+
+
+class EpochTasks:
+    """Epoch subtasks of the current stage, fed by the training loop.
+
+    Parameters
+    ----------
+    tasks : FitTasks
+        The fit's tasks.
+    snapshot : callable
+        Returns the fitted attributes that make a copy of the estimator
+        usable at this point of training (for callbacks that evaluate the
+        model, e.g. ``ScoringMonitor``); called only if one asks.
+    """
+
+    def __init__(self, tasks, snapshot):
+        self._tasks = tasks
+        self._snapshot = snapshot
+        self._current = None
+
+    def watch(self, batches):
+        """``batches``, beginning an epoch task whenever an epoch starts."""
+        return _EpochStart(batches, self._begin)
+
+    def _begin(self):
+        # An epoch redone after a divergence keeps the task it began.
+        if self._current is None:
+            self._current = self._tasks.parent.subcontext(task_name="epoch")
+            self._tasks.begin(self._current, self._snapshot)
+
+    def on_epoch_end(self, record):
+        """End the epoch's task; True (stop training) if a callback asks."""
+        context, self._current = self._current, None
+        return self._tasks.end(context, self._snapshot)
+
+    def close(self):
+        """End an epoch task left open by an interrupt or an error, as empty."""
+        if self._current is not None:
+            context, self._current = self._current, None
+            context.call_on_fit_task_end(estimator=self._tasks.estimator)
+
+
+class _EpochStart:
+    """Minibatches whose every pass (one epoch) first calls ``on_start``."""
+
+    def __init__(self, batches, on_start):
+        self._batches = batches
+        self._on_start = on_start
+
+    def __getattr__(self, name):
+        return getattr(self._batches, name)
+
+    def iterate(self, rng):
+        self._on_start()
+        return self._batches.iterate(rng)
