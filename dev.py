@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Developer tasks that set themselves up: ``python3 dev.py demo|test|lint``.
+"""Developer tasks that set themselves up: ``python3 dev.py demo|test|lint|docs``.
 
 Each task creates a virtual environment in ``.venv`` (once), installs sknets
 and what the task needs into it from PyPI, then runs. Only python3 is needed.
@@ -43,12 +43,22 @@ def test():
     run(PYTHON, "-m", "pytest", "tests", "sknets", "--doctest-modules", "-q")
 
 
+def docs():
+    """Build the documentation into docs/_build/html, then run its snippets."""
+    setup("dev")
+    doctrees = ("-d", "docs/_build/doctrees")  # parsed once, used by both
+    run(BIN / "sphinx-build", "-W", "--keep-going", *doctrees, "-b", "html",
+        "docs", "docs/_build/html")
+    run(BIN / "sphinx-build", "-W", "--keep-going", *doctrees, "-b", "doctest",
+        "docs", "docs/_build/doctest")
+
+
 def lint():
     setup("dev")
     run(BIN / "ruff", "check", "sknets", "tests", "examples", "benchmarks", "dev.py")
 
 
-TASKS = {"demo": demo, "test": test, "lint": lint}
+TASKS = {"demo": demo, "test": test, "lint": lint, "docs": docs}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in TASKS:

@@ -1,4 +1,5 @@
 """An autoencoder against PCA, and its learned filters.
+====================================================
 
 Trains a deep autoencoder (encoder 256-32 on MNIST, 64-10 on digits) and PCA
 with the same code size, reports both held-out reconstruction errors (sum of

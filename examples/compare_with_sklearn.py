@@ -1,4 +1,5 @@
 """sknets against scikit-learn's MLPs, both with scikit-learn's defaults.
+======================================================================
 
 On scikit-learn's bundled data sets (diabetes, breast cancer, digits, wine),
 each estimator is ``make_pipeline(StandardScaler(), estimator)`` with default

@@ -1,4 +1,5 @@
 """Quick start: sknets against scikit-learn's MLP on the bundled digits data.
+==========================================================================
 
 Every model is a ``Pipeline(StandardScaler(), classifier)`` trained on the
 same stratified 75/25 split of scikit-learn's 8x8 digits (1797 images, no

@@ -1,4 +1,5 @@
 """Greedy layer-wise pre-training with few labels.
+===============================================
 
 Pre-trains the hidden layers of a deep logistic network as denoising
 autoencoders on every training image (labelled or not), then fine-tunes on the

@@ -34,7 +34,7 @@ _COMMON_PARAMETERS = """\
     batch_size : int or 'auto', default='auto'
         Minibatch size; 'auto' is ``min(200, n_samples)``. Unused by 'lbfgs'.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'halving'}, \\
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'halving'}, \
             default='constant'
         Learning-rate schedule for 'sgd' and 'adagrad' ('adam' uses only
         'halving', and otherwise keeps ``learning_rate_init`` as in
@@ -183,7 +183,7 @@ _COMMON_ATTRIBUTES = """\
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen during fit, when X has string column names.
 
     n_iter_ : int

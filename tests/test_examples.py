@@ -12,6 +12,8 @@ EXAMPLES = Path(__file__).parents[1] / "examples"
 def _digits_only(monkeypatch, tmp_path):
     monkeypatch.delenv("SKNETS_DATA", raising=False)
     monkeypatch.chdir(tmp_path)  # figures land here
+    # As `python examples/x.py` does, so that their helper modules import.
+    monkeypatch.syspath_prepend(str(EXAMPLES))
 
 
 def test_autoencoder_beats_pca_and_saves_filters(capsys, tmp_path):
@@ -36,3 +38,70 @@ def test_pretraining_example_prints_both_settings(capsys):
     # With few labels pre-training helps; with all of them it does not hurt.
     assert float(few[1]) > float(few[2])
     assert float(every[1]) >= float(every[2]) - 0.01
+
+
+def test_diagnose_example_finds_the_problems_and_the_fix(capsys, tmp_path):
+    runpy.run_path(str(EXAMPLES / "diagnose_broken_setup.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    broken, fixed = out.split("=== fixed setup ===")
+    assert "saturated_units" in broken and "unnormalised_inputs" in broken
+    assert "overfit check FAILED" in broken
+    assert any(code in broken for code in ("diverging", "bouncing",
+                                           "worse_than_chance"))
+    assert "overfit check passed" in fixed and "[warning]" not in fixed
+    accuracy = {line.split(":")[0]: float(line.split()[-1])
+                for line in out.splitlines() if ": test accuracy" in line}
+    assert accuracy["fixed setup"] > 0.9
+    assert accuracy["broken setup"] < accuracy["fixed setup"] - 0.3
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "matplotlib is not installed" in out
+    else:
+        assert (tmp_path / "diagnose_curves.png").stat().st_size > 0
+
+
+def _table(out):
+    """Rows of a comparison example's table: name -> (best val, test accuracy)."""
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("model "))
+    rows = {}
+    for line in lines[header + 1:]:
+        if not line.strip() or line.startswith("saved"):
+            break
+        name, cells = line[:line.index("  ")], line.split()
+        rows[name] = (float(cells[-5]), float(cells[-2]))
+    return rows
+
+
+@pytest.mark.parametrize("script, n_rows, plots", [
+    ("recipe_end_to_end.py", None, False),
+    ("dropout_vs_none.py", 3, True),
+    ("batchnorm_vs_none.py", 7, True),
+    ("adagrad_vs_momentum.py", 7, True),
+])
+def test_recipe_and_comparison_examples_run_fast(script, n_rows, plots, capsys,
+                                                 monkeypatch, tmp_path):
+    monkeypatch.setenv("SKNETS_EXAMPLES_FAST", "1")
+    argv = [script] + (["--plot", str(tmp_path / "curves.png")] if plots else [])
+    monkeypatch.setattr("sys.argv", argv)
+    runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+    out = capsys.readouterr().out
+    if n_rows is None:
+        assert "best: {" in out
+        assert float(out.split("test accuracy: ")[1].split()[0]) > 0.9, out
+        return
+    rows = _table(out)
+    assert len(rows) == n_rows, out
+    assert all(test > 0.8 for _, test in rows.values()), out
+    if script == "batchnorm_vs_none.py":
+        # At a small rate the deep logistic network learns faster normalised.
+        assert rows["rate 0.01, batch norm"][0] > rows["rate 0.01"][0], out
+    if script == "adagrad_vs_momentum.py":
+        assert rows["Adagrad, rate 0.01"][0] > rows["SGD, rate 0.01"][0], out
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "matplotlib is not installed" in out
+    else:
+        assert (tmp_path / "curves.png").stat().st_size > 0
