@@ -10,6 +10,7 @@ batch-normalisation scale and shift.
 import numpy as np
 import scipy.sparse as sp
 
+from .blas import axpy
 from .layers import (
     Activation,
     BatchNorm,
@@ -193,8 +194,7 @@ class Network:
         g = self.grad[: self.n_decayed]
         scratch = self._penalty_scratch()
         if alpha:
-            np.multiply(w, grad_scale * alpha / denominator, out=scratch)
-            g += scratch
+            axpy(grad_scale * alpha / denominator, w, g, scratch)
         if l1_alpha:
             np.sign(w, out=scratch)
             scratch *= grad_scale * l1_alpha / denominator

@@ -8,6 +8,8 @@ training loop at every step (it belongs to the schedule, not the optimiser).
 
 import numpy as np
 
+from .blas import axpby, axpy
+
 
 class Optimizer:
     """Base class; ``reset`` forgets the state, ``step`` updates in place.
@@ -73,21 +75,18 @@ class SGD(Optimizer):
 
     def step(self, theta, grad, learning_rate, scaled=False):
         # Each line is one pass over the parameters; the work is memory-bound,
-        # so the number of passes is the cost.
+        # so the number of passes is the cost (axpy/axpby fuse two).
         self.n_steps += 1
-        if scaled:
-            lr_grad = grad  # already -learning_rate * gradient
-        else:
-            lr_grad = np.multiply(grad, -learning_rate, out=self._scratch)
+        rate = 1.0 if scaled else -learning_rate  # grad * rate = -lr * gradient
+        scratch = self._scratch
         if self.momentum == 0:
-            theta += lr_grad
+            axpy(rate, grad, theta, scratch)
             return
         v = self.velocity
-        v *= self.momentum
-        v += lr_grad
+        axpby(rate, grad, self.momentum, v, scratch)
         if self.nesterov:
-            theta += lr_grad
-            theta += np.multiply(v, self.momentum, out=self._scratch)
+            axpy(rate, grad, theta, scratch)
+            axpy(self.momentum, v, theta, scratch)
         else:
             theta += v
 
@@ -122,8 +121,7 @@ class Adagrad(Optimizer):
         np.sqrt(self.sum_sq, out=tmp)
         tmp += self.epsilon
         np.divide(grad, tmp, out=tmp)
-        tmp *= -learning_rate
-        theta += tmp
+        axpy(-learning_rate, tmp, theta, tmp)
 
 
 class Adam(Optimizer):
@@ -155,19 +153,14 @@ class Adam(Optimizer):
         t = self.n_steps
         b1, b2 = self.beta_1, self.beta_2
         tmp = self._scratch
-        self.m *= b1
-        np.multiply(grad, 1 - b1, out=tmp)
-        self.m += tmp
-        self.v *= b2
+        axpby(1 - b1, grad, b1, self.m, tmp)
         np.multiply(grad, grad, out=tmp)
-        tmp *= 1 - b2
-        self.v += tmp
+        axpby(1 - b2, tmp, b2, self.v, tmp)
         lr_t = learning_rate * np.sqrt(1 - b2**t) / (1 - b1**t)
         np.sqrt(self.v, out=tmp)
         tmp += self.epsilon
         np.divide(self.m, tmp, out=tmp)
-        tmp *= -lr_t
-        theta += tmp
+        axpy(-lr_t, tmp, theta, tmp)
 
 
 def make_optimizer(solver, n_params, dtype, *, momentum=0.9, nesterov=True,
