@@ -1,0 +1,42 @@
+"""The benchmark scripts run (in smoke-test form) and skip cleanly without data."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+DATA = Path(os.environ.get("SKNETS_DATA", ROOT.parent / "shared" / "data"))
+
+
+def _run(script, *args, timeout=300):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT,
+    )
+
+
+@pytest.mark.parametrize("script", ["literature.py", "time_to_accuracy.py"])
+def test_scripts_without_data_say_so_and_exit_cleanly(script, tmp_path):
+    process = _run(script, "--data", str(tmp_path))
+    assert process.returncode == 0, process.stderr
+    assert "SKNETS_DATA" in process.stdout and "Skipped" in process.stdout
+
+
+@pytest.mark.skipif(not (DATA / "mnist.npz").exists(),
+                    reason="MNIST not found (set SKNETS_DATA)")
+def test_literature_quick_run_writes_its_table(tmp_path):
+    out = tmp_path / "results.json"
+    process = _run("literature.py", "--data", str(DATA), "--datasets", "mnist",
+                   "--quick", "--only", "batch-norm", "few-labels-random",
+                   "--json", str(out))
+    assert process.returncode == 0, process.stderr
+    results = json.loads(out.read_text())["results"]
+    assert [r["config"] for r in results] == ["batch-norm", "few-labels-random"]
+    for r in results:
+        assert 0.0 <= r["test_error"] < 0.5 and r["epochs"] >= 1
+    assert "| mnist" in process.stdout
