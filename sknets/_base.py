@@ -688,14 +688,19 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _validate_X(self, X, return_dtype=False):
         """``X`` checked against the fit and cast for the network."""
         check_is_fitted(self)
-        # float64 first: only float32 input gives float32 outputs (ints, lists
-        # and object arrays give float64, as documented and as scikit-learn).
+        # Only float32 input gives float32 outputs (ints, lists and object
+        # arrays give float64, as documented and as scikit-learn); the input
+        # is converted straight to the network's dtype, not through float64.
+        given = getattr(X, "dtype", None)
+        output_dtype = np.float32 if given == np.float32 else np.float64
+        net_dtype = self._network.dtype
+        other = np.float64 if net_dtype == np.float32 else np.float32
         X = validate_data(
             self, X, accept_sparse=self._accept_sparse, reset=False,
-            dtype=(np.float64, np.float32),
+            dtype=(net_dtype, other),
         )
-        X_net = _network_input(X, self._network.dtype)
-        return (X_net, X.dtype) if return_dtype else X_net
+        X_net = _network_input(X, net_dtype)
+        return (X_net, output_dtype) if return_dtype else X_net
 
     def _forward(self, X):
         """Network outputs; float32 only for float32 input to a float32 net."""

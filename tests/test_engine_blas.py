@@ -55,3 +55,33 @@ def test_strided_or_mixed_arrays_fall_back_to_numpy():
 def test_blas_can_be_switched_off(monkeypatch):
     monkeypatch.setenv("SKNETS_BLAS_LEVEL1", "0")
     assert blas._load() == {}
+
+
+def test_a_failing_library_scan_falls_back_to_numpy(monkeypatch):
+    import threadpoolctl
+
+    def broken():
+        raise RuntimeError("cannot inspect the loaded libraries")
+
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", broken)
+    assert blas._load() == {}
+
+
+def test_a_read_only_target_is_never_written_through_blas():
+    x = np.ones(100, dtype=np.float32)
+    y = np.zeros(100, dtype=np.float32)
+    y.flags.writeable = False
+    assert blas._functions(x, y) is None
+    with pytest.raises(ValueError, match="read-only"):
+        blas.axpy(2.0, x, y, np.empty_like(x))
+
+
+@pytest.mark.parametrize("name", ["Adagrad", "Adam"])
+def test_nonlinear_optimisers_refuse_a_prescaled_gradient(name):
+    from sknets._engine import optimizers
+
+    opt = getattr(optimizers, name)(10, np.float32)
+    assert not opt.takes_scaled_gradient
+    theta = np.zeros(10, dtype=np.float32)
+    with pytest.raises(ValueError, match="not linear"):
+        opt.step(theta, np.ones(10, dtype=np.float32), 0.1, scaled=True)

@@ -2,17 +2,19 @@
 
 An optimiser step is a few passes over the parameter vector, and numpy has
 no fused multiply-add: ``y += a * x`` is two passes (a scaled temporary, then
-an add) on one thread. BLAS's ``axpy`` (``y <- a x + y``) and ``axpby``
-(``y <- a x + b y``) are one pass each, and OpenBLAS runs them on all its
-threads: on 2 cores that halves an SGD step with weight decay.
+an add). BLAS's ``axpy`` (``y <- a x + y``) and ``axpby`` (``y <- a x + b y``)
+are one pass each (OpenBLAS also threads ``axpy`` on long vectors). Measured
+on 2 cores for the 670k parameters of a 784-512-512-10 network, an SGD step
+with weight decay took 0.55 ms as numpy passes and 0.26 ms through BLAS.
 
 They are called through ctypes in the OpenBLAS that numpy itself is linked
 against (found with threadpoolctl), never scipy's: two libraries mean two
 thread pools that fight over the cores. Only the layout of numpy's wheels
 (``scipy_openblas``, 64-bit integers, symbols ``scipy_cblas_saxpy64_``...)
 is recognised, and only after a self-test on a small vector; anything else,
-or ``SKNETS_BLAS_LEVEL1=0`` in the environment, uses plain numpy, which gives
-the same results up to rounding.
+or ``SKNETS_BLAS_LEVEL1=0`` in the environment (read once, at the first
+update of the process), uses plain numpy, which gives the same results up to
+rounding.
 """
 
 import ctypes
@@ -46,10 +48,10 @@ def _load():
     """``{dtype: (axpy, axpby)}`` from numpy's OpenBLAS, or {} to use numpy."""
     if os.environ.get("SKNETS_BLAS_LEVEL1", "1") == "0":
         return {}
-    path = _numpy_openblas()
-    if path is None:
-        return {}
     try:
+        path = _numpy_openblas()
+        if path is None:
+            return {}
         lib = ctypes.CDLL(str(path))
         functions = {}
         for dtype, letter in _PREFIXES.items():
@@ -63,12 +65,13 @@ def _load():
             axpby.argtypes = [ctypes.c_int64, real, ctypes.c_void_p, ctypes.c_int64,
                               real, ctypes.c_void_p, ctypes.c_int64]
             functions[dtype] = (axpy, axpby)
-    except (OSError, AttributeError):
+    except Exception:  # whatever goes wrong, numpy does the work
         return {}
     return functions if _self_test(functions) else {}
 
 
 def _self_test(functions):
+    """Whether the BLAS routines compute what numpy computes, on small vectors."""
     rng = np.random.default_rng(0)
     for dtype, (axpy, axpby) in functions.items():
         x = rng.standard_normal(37).astype(dtype)
@@ -94,7 +97,8 @@ def _functions(x, y):
     if _FUNCTIONS is None:
         _FUNCTIONS = _load()
     if (x.dtype != y.dtype or x.ndim != 1 or y.ndim != 1 or x.size != y.size
-            or not x.flags.c_contiguous or not y.flags.c_contiguous):
+            or not x.flags.c_contiguous or not y.flags.c_contiguous
+            or not y.flags.writeable):
         return None
     return _FUNCTIONS.get(x.dtype)
 

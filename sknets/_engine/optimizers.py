@@ -77,7 +77,8 @@ class SGD(Optimizer):
         # Each line is one pass over the parameters; the work is memory-bound,
         # so the number of passes is the cost (axpy/axpby fuse two).
         self.n_steps += 1
-        rate = 1.0 if scaled else -learning_rate  # grad * rate = -lr * gradient
+        # A scaled gradient already carries the -learning_rate factor.
+        rate = 1.0 if scaled else -learning_rate
         scratch = self._scratch
         if self.momentum == 0:
             axpy(rate, grad, theta, scratch)
@@ -114,6 +115,9 @@ class Adagrad(Optimizer):
         self._scratch = np.empty(self.n_params, dtype=self.dtype)
 
     def step(self, theta, grad, learning_rate, scaled=False):
+        if scaled:
+            raise ValueError(f"{type(self).__name__} is not linear in the "
+                             "gradient: it needs the gradient unscaled.")
         self.n_steps += 1
         tmp = self._scratch
         np.multiply(grad, grad, out=tmp)
@@ -149,6 +153,9 @@ class Adam(Optimizer):
         self._scratch = np.empty(self.n_params, dtype=self.dtype)
 
     def step(self, theta, grad, learning_rate, scaled=False):
+        if scaled:
+            raise ValueError(f"{type(self).__name__} is not linear in the "
+                             "gradient: it needs the gradient unscaled.")
         self.n_steps += 1
         t = self.n_steps
         b1, b2 = self.beta_1, self.beta_2
