@@ -185,6 +185,7 @@ class Trainer:
         if validation is None:
             key, mode = "train_loss", "min"
         else:
+            validation = self._with_scored_targets(validation)
             key = "val_loss" if self.monitor == "loss" else "val_score"
             mode = "min" if self.monitor == "loss" else "max"
         monitor = PlateauMonitor(self.n_iter_no_change, self.tol, mode=mode)
@@ -327,9 +328,18 @@ class Trainer:
             stacklevel=4,
         )
 
-    def _validate(self, validation, record):
+    def _with_scored_targets(self, validation):
+        """``(X, Y, sample_weight, rows, scored)``: ``scored`` are the targets
+        the score function compares the outputs with, gathered once per fit."""
         X_val, Y_val, sw_val, *rows = validation
         rows = rows[0] if rows else None
+        scored = Y_val
+        if rows is not None and self.score_fn is not None:
+            scored = Y_val[rows]
+        return X_val, Y_val, sw_val, rows, scored
+
+    def _validate(self, validation, record):
+        X_val, Y_val, sw_val, rows, scored = validation
         loss, outputs = self.network.evaluate(
             X_val, Y_val, sw_val, rows=rows, return_outputs=self.score_fn is not None
         )
@@ -337,9 +347,7 @@ class Trainer:
         if self.score_fn is None:
             record["val_score"] = -loss
             return
-        if rows is not None:
-            Y_val = Y_val[rows]
-        record["val_score"] = self.score_fn(Y_val, outputs, sw_val)
+        record["val_score"] = self.score_fn(scored, outputs, sw_val)
 
     def _print(self, record):
         if not self.verbose:
