@@ -25,7 +25,7 @@ from ._sklearn_compat import (
 
 _NOT_AUTOENCODER = {
     "dropout", "input_dropout", "batch_norm", "batch_norm_momentum",
-    "batch_norm_statistics", "l1_alpha", "scoring",
+    "batch_norm_statistics", "l1_alpha", "scoring", "max_norm",
 }
 _LOSSES = {"cross_entropy": "logistic_log_loss", "squared_error": "squared_error"}
 
@@ -257,6 +257,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     # MLP options that an autoencoder does not take (fixed for the base).
     dropout = 0.0
     input_dropout = 0.0
+    max_norm = None
     batch_norm = False
     batch_norm_momentum = 0.9
     batch_norm_statistics = "running"

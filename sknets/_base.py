@@ -181,6 +181,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         "l1_alpha": [Interval(Real, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "max_norm": [None, Interval(Real, 0, None, closed="neither")],
         "batch_norm": ["boolean"],
         "batch_norm_momentum": [Interval(Real, 0, 1, closed="left")],
         "batch_norm_statistics": [StrOptions({"running", "exact"})],
@@ -263,6 +264,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 "dropout and input_dropout need a stochastic solver "
                 "('sgd', 'adam' or 'adagrad'); got solver='lbfgs'."
+            )
+        if self.solver == "lbfgs" and self.max_norm is not None:
+            raise ValueError(
+                "max_norm is applied after each minibatch update and needs a "
+                "stochastic solver ('sgd', 'adam' or 'adagrad'); got "
+                "solver='lbfgs'."
             )
         if self.batch_norm and self.batch_size == 1:
             raise ValueError(
@@ -595,6 +602,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             exact_batch_norm=self.batch_norm and self.batch_norm_statistics == "exact",
             monitor="loss" if self.scoring == "loss" else "score",
             on_epoch_end=None if epochs is None else epochs.on_epoch_end,
+            max_norm=self.max_norm,
         )
         try:
             result = trainer.fit(

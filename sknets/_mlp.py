@@ -124,6 +124,13 @@ _COMMON_PARAMETERS = """\
         Probability of zeroing each input feature during training (0.2 is
         usual).
 
+    max_norm : float, default=None
+        Max-norm regularisation: after every update, each hidden unit's
+        incoming weight vector is scaled back to an L2 norm of ``max_norm``
+        if it has grown beyond it (3 to 4 is usual with dropout, where it
+        allows large learning rates). None leaves the weights free. Needs a
+        stochastic solver; the output layer is not constrained.
+
     batch_norm : bool, default=False
         Normalise each hidden layer's pre-activations over the minibatch,
         with a learned scale and shift.
@@ -258,7 +265,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         momentum=0.9, nesterovs_momentum=True, early_stopping=False,
         validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
         n_iter_no_change=10, max_fun=15000, l1_alpha=0.0, dropout=0.0,
-        input_dropout=0.0, batch_norm=False, batch_norm_momentum=0.9,
+        input_dropout=0.0, max_norm=None, batch_norm=False,
+        batch_norm_momentum=0.9,
         batch_norm_statistics="running", min_learning_rate=1e-6, dtype="float32",
         scoring=None, class_weight=None,
     ):
@@ -549,7 +557,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         warm_start=False, momentum=0.9, nesterovs_momentum=True,
         early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
         epsilon=1e-8, n_iter_no_change=10, max_fun=15000, l1_alpha=0.0,
-        dropout=0.0, input_dropout=0.0, batch_norm=False, batch_norm_momentum=0.9,
+        dropout=0.0, input_dropout=0.0, max_norm=None, batch_norm=False,
+        batch_norm_momentum=0.9,
         batch_norm_statistics="running", min_learning_rate=1e-6, dtype="float32",
         scoring=None,
     ):

@@ -259,7 +259,8 @@ class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
         momentum=0.9, nesterovs_momentum=True, early_stopping=False,
         validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
         n_iter_no_change=10, max_fun=15000, l1_alpha=0.0, dropout=0.0,
-        input_dropout=0.0, batch_norm=False, batch_norm_momentum=0.9,
+        input_dropout=0.0, max_norm=None, batch_norm=False,
+        batch_norm_momentum=0.9,
         batch_norm_statistics="running", min_learning_rate=1e-6, dtype="float32",
         scoring=None, class_weight=None, unlabeled_label=None,
     ):
@@ -365,7 +366,8 @@ class StackedPretrainedRegressor(_PretrainMixin, MLPRegressor):
         momentum=0.9, nesterovs_momentum=True, early_stopping=False,
         validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
         n_iter_no_change=10, max_fun=15000, l1_alpha=0.0, dropout=0.0,
-        input_dropout=0.0, batch_norm=False, batch_norm_momentum=0.9,
+        input_dropout=0.0, max_norm=None, batch_norm=False,
+        batch_norm_momentum=0.9,
         batch_norm_statistics="running", min_learning_rate=1e-6, dtype="float32",
         scoring=None,
     ):

@@ -34,7 +34,7 @@ def _data(rng, n_outputs):
     return X, Y
 
 
-def _extra_peak(net, batches, optimizer, alpha, l1_alpha):
+def _extra_peak(net, batches, optimizer, alpha, l1_alpha, max_norm=None):
     """Peak traced bytes above the start over one epoch after a warm-up epoch."""
     rng = np.random.default_rng(1)
 
@@ -42,6 +42,8 @@ def _extra_peak(net, batches, optimizer, alpha, l1_alpha):
         for Xb, Yb, swb in batches.iterate(rng):
             net.loss_and_grad(Xb, Yb, swb, alpha, l1_alpha, rng)
             optimizer.step(net.theta, net.grad, 0.01)
+            if max_norm is not None:
+                net.constrain_norms(max_norm)
 
     epoch()
     old_bufsize = np.setbufsize(PROBE_BUFSIZE)
@@ -65,6 +67,8 @@ MLP_OPTIONS = {
     "batch_norm": {"batch_norm": True},
     "batch_norm_dropout_tanh": {"batch_norm": True, "dropout": 0.3,
                                 "activation": "tanh"},
+    # Small enough that the weights are rescaled at every step.
+    "max_norm": {"dropout": 0.5, "max_norm": 0.1},
 }
 
 
@@ -75,12 +79,14 @@ def test_mlp_training_step_allocates_no_batch_sized_array(option, solver, weight
     rng = np.random.default_rng(0)
     X, Y = _data(rng, 5)
     sw = rng.uniform(0.5, 2.0, N_SAMPLES) if weighted else None
-    net = build_mlp(N_FEATURES, (WIDTH, WIDTH), 5, dtype=np.float64,
-                    **MLP_OPTIONS[option])
+    options = dict(MLP_OPTIONS[option])
+    max_norm = options.pop("max_norm", None)
+    net = build_mlp(N_FEATURES, (WIDTH, WIDTH), 5, dtype=np.float64, **options)
     net.initialize(rng)
     optimizer = make_optimizer(solver, net.n_params, net.dtype)
     batches = Minibatches(X, Y, sw, batch_size=BATCH)
-    extra = _extra_peak(net, batches, optimizer, alpha=1e-3, l1_alpha=1e-4)
+    extra = _extra_peak(net, batches, optimizer, alpha=1e-3, l1_alpha=1e-4,
+                        max_norm=max_norm)
     assert extra < BUDGET, f"{extra} bytes allocated in a step (budget {BUDGET})"
 
 

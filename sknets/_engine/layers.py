@@ -135,6 +135,25 @@ class Dense(Layer):
         dX = self._buffer("_cache_dX", dZ.shape[0], self.n_in, W.dtype)
         return np.dot(dZ, W.T, out=dX)
 
+    def constrain_norm(self, max_norm):
+        """Scale down each unit's incoming weights to an L2 norm of ``max_norm``.
+
+        Columns of ``W`` whose norm is at most ``max_norm`` are untouched; the
+        others are scaled by ``max_norm / norm``. Allocation-free after the
+        first call (one vector of ``n_out`` norms is kept).
+        """
+        W = self.params["W"]
+        norms = getattr(self, "_norms", None)
+        if norms is None or norms.dtype != W.dtype:
+            norms = self._norms = np.empty(self.n_out, dtype=W.dtype)
+        np.einsum("ij,ij->j", W, W, out=norms)
+        if not norms.max() > max_norm * max_norm:
+            return
+        np.sqrt(norms, out=norms)
+        np.maximum(norms, max_norm, out=norms)
+        np.divide(max_norm, norms, out=norms)
+        W *= norms
+
 
 class Activation(Layer):
     """Element-wise non-linearity, applied in place to its input."""

@@ -106,6 +106,15 @@ class Network:
     def dense_layers(self):
         return [layer for layer in self.layers if isinstance(layer, Dense)]
 
+    def constrain_norms(self, max_norm):
+        """Max-norm: cap the incoming weight vector of every hidden unit.
+
+        Applied after each update; the output layer is left free. See
+        :meth:`.layers.Dense.constrain_norm`.
+        """
+        for layer in self.dense_layers()[:-1]:
+            layer.constrain_norm(max_norm)
+
     def get_state(self):
         """Copy of the non-trainable state (batch-norm population statistics)."""
         return [{k: v.copy() for k, v in layer.state.items()} for layer in self.layers]

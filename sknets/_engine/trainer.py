@@ -149,12 +149,15 @@ class Trainer:
         ``on_epoch_end(record)`` after each recorded epoch, with that epoch's
         history entry; a true return value stops training (stop reason
         ``"callback"``), keeping the best epoch as a plateau stop would.
+    max_norm : float, optional
+        After every step, cap the L2 norm of each hidden unit's incoming
+        weight vector at this value (:meth:`~.network.Network.constrain_norms`).
     """
 
     def __init__(self, network, optimizer, schedule, *, alpha=0.0, l1_alpha=0.0,
                  max_iter=200, tol=1e-4, n_iter_no_change=10, score_fn=None,
                  verbose=False, max_recoveries=5, exact_batch_norm=False,
-                 monitor="score", on_epoch_end=None):
+                 monitor="score", on_epoch_end=None, max_norm=None):
         self.network = network
         self.optimizer = optimizer
         self.schedule = schedule
@@ -169,6 +172,7 @@ class Trainer:
         self.exact_batch_norm = exact_batch_norm
         self.monitor = monitor
         self.on_epoch_end = on_epoch_end
+        self.max_norm = max_norm
 
     def fit(self, batches, rng, validation=None, t0=0, epoch0=0):
         """Train for up to ``max_iter`` epochs.
@@ -261,6 +265,7 @@ class Trainer:
         lr = self.schedule.learning_rate
         scaled = opt.takes_scaled_gradient
         scale = -lr if scaled else 1.0
+        max_norm = self.max_norm
         start = time.perf_counter()
         total = 0.0
         last = None
@@ -273,6 +278,8 @@ class Trainer:
             if not math.isfinite(value):
                 break
             opt.step(net.theta, net.grad, lr, scaled=scaled)
+            if max_norm is not None:
+                net.constrain_norms(max_norm)
             total += value * Xb.shape[0]
         else:
             loss = total / batches.n_samples
