@@ -6,7 +6,8 @@ watch a validation split carved from the training set with the fixed seed),
 and reports test error, epochs and wall time; the table is printed and, with
 ``--json``, written as JSON.
 
-Configurations (pixels scaled to [0, 1]; seed 0 everywhere):
+Configurations (pixels scaled to [0, 1]; seed 0, and seeds 0, 1 and 2 for the
+two defaults rows, whose mean and standard deviation end the table):
 
 - ``sklearn-defaults``: scikit-learn's ``MLPClassifier()`` (the baseline);
 - ``sknets-defaults``: sknets' ``MLPClassifier()``, the same defaults;
@@ -16,6 +17,9 @@ Configurations (pixels scaled to [0, 1]; seed 0 everywhere):
 - ``dropout``: the same with dropout 0.2 on the inputs and 0.5 on the hidden
   units (and a larger rate, as dropout nets want);
 - ``batch-norm``: ``sgd-halving`` with batch normalisation;
+- ``dropout-batch-norm``: ``sgd-halving`` with batch normalisation, dropout
+  0.2 on the inputs and 0.3 on the hidden units, and rate 0.1 (batch
+  normalisation already regularises, so the hidden rate is lower than 0.5);
 - ``pretrained``: ``StackedPretrainedClassifier``, each hidden layer
   pre-trained as a denoising autoencoder, then fine-tuned as ``sgd-halving``;
 - ``few-labels-pretrained`` / ``few-labels-random``: 1000 labelled training
@@ -47,6 +51,9 @@ from sklearn.neural_network import MLPClassifier as SklearnMLP
 from sknets import MLPClassifier, StackedPretrainedClassifier
 
 SEED = 0
+# The two defaults rows, whose difference is about the size of the spread
+# between seeds, are run with several seeds; every other row uses SEED.
+DEFAULT_SEEDS = (0, 1, 2)
 N_FEW_LABELS = 1000
 RECIPE = dict(
     hidden_layer_sizes=(800, 800), solver="sgd", learning_rate_init=0.05,
@@ -61,29 +68,39 @@ PRETRAIN = dict(
 
 
 def configurations():
-    """Name -> (what it is, a function (X, y) -> fitted model)."""
-    def sklearn_defaults(X, y):
-        return SklearnMLP(random_state=SEED).fit(X.astype(np.float64), y)
+    """Name -> (what it is, a function (X, y, seed) -> fitted model, seeds)."""
+    def sklearn_defaults(X, y, seed):
+        return SklearnMLP(random_state=seed).fit(X.astype(np.float64), y)
+
+    def sknets_defaults(X, y, seed):
+        return MLPClassifier(random_state=seed).fit(X, y)
 
     def sknets(**params):
-        return lambda X, y: MLPClassifier(**{**RECIPE, **params}).fit(X, y)
+        return lambda X, y, seed: MLPClassifier(
+            **{**RECIPE, **params, "random_state": seed}).fit(X, y)
 
-    def pretrained(X, y):
-        return StackedPretrainedClassifier(**RECIPE, **PRETRAIN).fit(X, y)
+    def pretrained(X, y, seed):
+        return StackedPretrainedClassifier(
+            **{**RECIPE, **PRETRAIN, "random_state": seed}).fit(X, y)
 
     return {
         "sklearn-defaults": ("scikit-learn MLPClassifier() defaults",
-                             sklearn_defaults),
-        "sknets-defaults": ("sknets MLPClassifier() defaults",
-                            lambda X, y: MLPClassifier(random_state=SEED).fit(X, y)),
+                             sklearn_defaults, DEFAULT_SEEDS),
+        "sknets-defaults": ("sknets MLPClassifier() defaults", sknets_defaults,
+                            DEFAULT_SEEDS),
         "sgd-halving": ("sknets 800-800, SGD+momentum, halving, early stop",
-                        sknets()),
+                        sknets(), (SEED,)),
         "dropout": ("+ dropout 0.2 input / 0.5 hidden",
                     sknets(input_dropout=0.2, dropout=0.5, learning_rate_init=0.1,
-                           n_iter_no_change=6)),
-        "batch-norm": ("+ batch normalisation", sknets(batch_norm=True)),
+                           n_iter_no_change=6), (SEED,)),
+        "batch-norm": ("+ batch normalisation", sknets(batch_norm=True),
+                       (SEED,)),
+        "dropout-batch-norm": ("+ batch norm + dropout 0.2 input / 0.3 hidden",
+                               sknets(batch_norm=True, input_dropout=0.2,
+                                      dropout=0.3, learning_rate_init=0.1,
+                                      n_iter_no_change=5), (SEED,)),
         "pretrained": ("StackedPretrainedClassifier (denoising), fine-tuned",
-                       pretrained),
+                       pretrained, (SEED,)),
     }
 
 
@@ -98,19 +115,20 @@ def few_label_runs(X, y, rng_seed=SEED):
     y_partial = np.where(labelled, y.astype(np.int64), -1)
     small = dict(RECIPE, validation_fraction=0.2)
 
-    def pretrained(X_, y_):
+    def pretrained(X_, y_, seed):
         return StackedPretrainedClassifier(
-            **small, **PRETRAIN, unlabeled_label=-1).fit(X_, y_partial)
+            **{**small, **PRETRAIN, "random_state": seed}, unlabeled_label=-1,
+        ).fit(X_, y_partial)
 
-    def random_init(X_, y_):
-        return MLPClassifier(**small, activation="relu").fit(X_[labelled],
-                                                             y_[labelled])
+    def random_init(X_, y_, seed):
+        return MLPClassifier(**{**small, "random_state": seed},
+                             activation="relu").fit(X_[labelled], y_[labelled])
 
     return {
         "few-labels-pretrained": (f"{N_FEW_LABELS} labels, pre-trained on all",
-                                  pretrained),
+                                  pretrained, (SEED,)),
         "few-labels-random": (f"{N_FEW_LABELS} labels, random initialisation",
-                              random_init),
+                              random_init, (SEED,)),
     }
 
 
@@ -127,19 +145,47 @@ def load(folder, name, quick):
     return X, y, X_test, y_test
 
 
-def run(name, description, train, X, y, X_test, y_test, dataset):
+def run(name, description, train, seed, X, y, X_test, y_test, dataset):
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = train(X, y)
+        model = train(X, y, seed)
     seconds = time.perf_counter() - start
     error = 1.0 - float(np.mean(model.predict(X_test) == y_test))
     result = {"dataset": dataset, "config": name, "description": description,
-              "test_error": error, "epochs": int(model.n_iter_),
+              "seed": seed, "test_error": error, "epochs": int(model.n_iter_),
               "seconds": seconds}
-    print(f"| {dataset:<13} | {name:<22} | {100 * error:>6.2f} | "
-          f"{result['epochs']:>6} | {seconds:>8.1f} |", flush=True)
+    _print_row(dataset, name, str(seed), 100 * error, str(result["epochs"]),
+               seconds)
     return result
+
+
+def _print_row(dataset, name, seed, error, epochs, seconds):
+    print(f"| {dataset:<13} | {name:<22} | {seed:>5} | {error:>6.2f} | "
+          f"{epochs:>6} | {seconds:>8.1f} |", flush=True)
+
+
+def summarise(results):
+    """Mean rows for the configurations run with several seeds."""
+    summary = []
+    for dataset, name in dict.fromkeys((r["dataset"], r["config"]) for r in results):
+        runs = [r for r in results
+                if (r["dataset"], r["config"]) == (dataset, name)]
+        if len(runs) < 2:
+            continue
+        errors = [100 * r["test_error"] for r in runs]
+        mean = {"dataset": dataset, "config": name,
+                "seeds": [r["seed"] for r in runs],
+                "mean_test_error": float(np.mean(errors)) / 100,
+                "std_test_error": float(np.std(errors, ddof=1)) / 100,
+                "mean_epochs": float(np.mean([r["epochs"] for r in runs])),
+                "mean_seconds": float(np.mean([r["seconds"] for r in runs]))}
+        _print_row(dataset, name, "mean", np.mean(errors),
+                   f"{mean['mean_epochs']:.0f}", mean["mean_seconds"])
+        print(f"|{'':15}|{'':24}|  std  | {np.std(errors, ddof=1):>6.2f} |"
+              f"{'':8}|{'':10}|", flush=True)
+        summary.append(mean)
+    return summary
 
 
 def main():
@@ -160,9 +206,9 @@ def main():
 
     results = []
     print(f"{describe_machine()}; seed {SEED}")
-    print(f"| {'data set':<13} | {'configuration':<22} | {'err %':>6} | "
-          f"{'epochs':>6} | {'seconds':>8} |")
-    print(f"|{'-' * 15}|{'-' * 24}|{'-' * 8}|{'-' * 8}|{'-' * 10}|")
+    print(f"| {'data set':<13} | {'configuration':<22} | {'seed':>5} | "
+          f"{'err %':>6} | {'epochs':>6} | {'seconds':>8} |")
+    print(f"|{'-' * 15}|{'-' * 24}|{'-' * 7}|{'-' * 8}|{'-' * 8}|{'-' * 10}|")
     for dataset in args.datasets:
         data = load(args.data, dataset, args.quick)
         if data is None:
@@ -171,15 +217,18 @@ def main():
             continue
         X, y, X_test, y_test = data
         configs = {**configurations(), **few_label_runs(X, y)}
-        for name, (description, train) in configs.items():
+        for name, (description, train, seeds) in configs.items():
             if args.only and name not in args.only:
                 continue
-            results.append(run(name, description, train, X, y, X_test, y_test,
-                               dataset))
+            for seed in seeds:
+                results.append(run(name, description, train, seed, X, y,
+                                   X_test, y_test, dataset))
+    summary = summarise(results)
     if args.json:
         args.json.write_text(json.dumps(
-            {"seed": SEED, "quick": args.quick, "recipe": RECIPE,
-             "pretrain": PRETRAIN, "results": results}, indent=2, default=str))
+            {"seed": SEED, "default_seeds": DEFAULT_SEEDS, "quick": args.quick,
+             "recipe": RECIPE, "pretrain": PRETRAIN, "results": results,
+             "summary": summary}, indent=2, default=str))
 
 
 if __name__ == "__main__":
