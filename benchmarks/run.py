@@ -61,7 +61,7 @@ def timed(function, repeats):
         start = time.perf_counter()
         function()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times), max(times)
+    return _stats(times)
 
 
 def floor_epoch(X, widths, batch_size, dtype=np.float32):
@@ -130,16 +130,42 @@ def sknets_epoch(X, y, repeats, floor=None, **params):
     return stats, ratio, clf
 
 
-def sklearn_epoch(X, y, repeats, batch_size):
-    def fit():
-        clf = SklearnMLP(hidden_layer_sizes=HIDDEN, solver="sgd",
-                         learning_rate_init=0.01, momentum=0.9,
-                         batch_size=batch_size, max_iter=1, random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            clf.fit(X, y)
+def alternated(first, second, repeats):
+    """Time ``first()`` and ``second()`` in alternation, ``repeats`` pairs.
 
-    return timed(fit, repeats)
+    Each ratio compares two calls a few seconds apart, so the machine's
+    speed drifting over minutes cancels; one warm-up pair is dropped.
+    Returns the (median, min, max) of each and the median of the ratios
+    ``first / second``.
+    """
+    times = ([], [])
+    for _ in range(repeats + 1):
+        for function, out in zip((first, second), times, strict=True):
+            start = time.perf_counter()
+            function()
+            out.append(time.perf_counter() - start)
+    a, b = times[0][1:], times[1][1:]
+    ratio = statistics.median(x / y for x, y in zip(a, b, strict=True))
+    return _stats(a), _stats(b), ratio
+
+
+def sklearn_vs_sknets(X, y, repeats, batch_size):
+    """Whole one-epoch fits of scikit-learn's MLP and of sknets', alternated.
+
+    Both are fresh ``fit`` calls of one epoch with the same network and
+    settings, so each includes its own input checks, conversion and
+    initialisation.
+    """
+    settings = dict(hidden_layer_sizes=HIDDEN, solver="sgd",
+                    learning_rate_init=0.01, momentum=0.9,
+                    batch_size=batch_size, max_iter=1, random_state=0)
+    return alternated(lambda: _fit_quietly(SklearnMLP(**settings), X, y),
+                      lambda: _fit_quietly(MLPClassifier(**settings), X, y),
+                      repeats)
+
+
+def _stats(times):
+    return statistics.median(times), min(times), max(times)
 
 
 def fit_peak_memory(X, y, **params):
@@ -186,37 +212,39 @@ def run_suite(quick):
                                            batch_size=batch, **params)
             rows.append(row(f"sknets {name}, batch {batch}", stats,
                             floor[0], x_floor_paired=ratio))
-            if name == "SGD+momentum":
-                ours = stats[0]
         if batch == 128:
             sk_repeats = 1 if quick else 3
             for dtype in (np.float64, np.float32):
-                stats = sklearn_epoch(X.astype(dtype), y, sk_repeats, batch)
-                rows.append(row(f"scikit-learn, {np.dtype(dtype).name} input, "
-                                "batch 128 (fit of 1 epoch)", stats, floor[0],
-                                x_sknets=stats[0] / ours))
+                name = np.dtype(dtype).name
+                theirs, fits, ratio = sklearn_vs_sknets(X.astype(dtype), y,
+                                                        sk_repeats, batch)
+                rows.append(row(f"sknets, {name} input, batch 128 (fit of 1 "
+                                "epoch)", fits, floor[0]))
+                rows.append(row(f"scikit-learn, {name} input, batch 128 (fit "
+                                "of 1 epoch)", theirs, floor[0], x_sknets=ratio))
     # Prediction on 10000 rows.
     _, _, clf = sknets_epoch(X[:2000], y[:2000], 1, batch_size=128)
     X_pred = X[:10000]
-    floor = timed(floor_predict(X_pred, widths), repeats)
+    ours, floor, ratio = alternated(lambda: clf.predict_proba(X_pred),
+                                    floor_predict(X_pred, widths), repeats)
     rows.append(row("floor: forward products, 10000 rows", floor, floor[0]))
-    rows.append(row("sknets predict_proba, 10000 rows",
-                    timed(lambda: clf.predict_proba(X_pred), repeats), floor[0]))
+    rows.append(row("sknets predict_proba, 10000 rows", ours, floor[0],
+                    x_floor_paired=ratio))
     # Small data, where per-call overhead dominates: a whole fit on digits.
     Xd, yd = load_digits(return_X_y=True)
     Xd = (Xd / 16).astype(np.float32)
     epochs = 20
-    ours = timed(lambda: _fit_quietly(MLPClassifier(
-        hidden_layer_sizes=(100,), solver="sgd", learning_rate_init=0.01,
-        max_iter=epochs, tol=0.0, n_iter_no_change=np.inf, random_state=0),
-        Xd, yd), repeats)
-    theirs = timed(lambda: _fit_quietly(SklearnMLP(
-        hidden_layer_sizes=(100,), solver="sgd", learning_rate_init=0.01,
-        max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1, random_state=0),
-        Xd, yd), repeats)
+    digits = dict(hidden_layer_sizes=(100,), solver="sgd", learning_rate_init=0.01,
+                  max_iter=epochs, tol=0.0, random_state=0)
+    ours, theirs, ratio = alternated(
+        lambda: _fit_quietly(MLPClassifier(**digits, n_iter_no_change=np.inf),
+                             Xd, yd),
+        lambda: _fit_quietly(SklearnMLP(**digits, n_iter_no_change=epochs + 1),
+                             Xd, yd),
+        repeats)
     digits_floor = timed(floor_epoch(Xd, (Xd.shape[1], 100, 10), 200), repeats)
     rows.append(row(f"digits: sknets fit, {epochs} epochs", ours,
-                    None, x_sklearn=ours[0] / theirs[0],
+                    None, x_sklearn=ratio,
                     overhead_ms_per_epoch=1e3 * (ours[0] / epochs - digits_floor[0])))
     rows.append(row(f"digits: scikit-learn fit, {epochs} epochs", theirs,
                     overhead_ms_per_epoch=1e3 * (theirs[0] / epochs - digits_floor[0])))
@@ -268,13 +296,14 @@ def print_table(rows):
             ratio = f"{r['x_sklearn']:.2f}*"
         note = ""
         if "x_sknets" in r:
-            note = f"{r['x_sknets']:.2f} x sknets' SGD epoch"
+            note = f"{r['x_sknets']:.2f} x sknets' fit (paired)"
         if "overhead_ms_per_epoch" in r:
             note = f"{r['overhead_ms_per_epoch']:.1f} ms/epoch beyond the products"
         print(f"| {r['case']:<62} | {r['median_s']:>9.3f} | "
               f"{r['min_s']:>6.3f}-{r['max_s']:<6.3f} | {ratio:>7} | {note} |")
     print("(x floor: for sknets' epochs, the median of ratios to a floor epoch run "
-          "just before each; * = ratio to scikit-learn's time for the same fit)")
+          "just before each; * = median ratio to scikit-learn's time for the same "
+          "fit, the two alternated)")
 
 
 def main():
