@@ -169,7 +169,7 @@ def test_fit_on_float32_X_copies_neither_X_nor_the_validation_rows(name):
     X, y = _large_data()
     estimator, supervised = _estimators()[name]
     peak = _fit_peak(estimator, *((X, y) if supervised else (X,)))
-    # What remains is bounded by the prediction chunk (4096 rows), the
+    # What remains is bounded by the prediction chunk (1024 rows), the
     # one-hot targets and index arrays: well under half of X here.
     assert peak < 0.45 * X.nbytes, f"fit used {peak / X.nbytes:.2f} x X's size"
 
