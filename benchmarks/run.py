@@ -141,8 +141,10 @@ def alternated(first, second, repeats):
     ``first / second``.
     """
     times = ([], [])
-    for _ in range(repeats + 1):
-        for function, out in zip((first, second), times, strict=True):
+    pair = [(first, times[0]), (second, times[1])]
+    for i in range(repeats + 1):
+        # A-B, then B-A: neither always runs on the other's heels.
+        for function, out in (pair if i % 2 == 0 else pair[::-1]):
             start = time.perf_counter()
             function()
             out.append(time.perf_counter() - start)
@@ -303,9 +305,10 @@ def print_table(rows):
             note = f"{r['overhead_ms_per_epoch']:.1f} ms/epoch beyond the products"
         print(f"| {r['case']:<62} | {r['median_s']:>9.3f} | "
               f"{r['min_s']:>6.3f}-{r['max_s']:<6.3f} | {ratio:>7} | {note} |")
-    print("(x floor: for sknets' epochs, the median of ratios to a floor epoch run "
-          "just before each; * = median ratio to scikit-learn's time for the same "
-          "fit, the two alternated)")
+    print("(x floor: for sknets' training epochs, the median of ratios to a floor "
+          "epoch run just before each; for predict_proba, the median ratio to its "
+          "floor, the two alternated; other rows, ratio of medians; * = median "
+          "ratio to scikit-learn's time for the same fit, the two alternated)")
 
 
 def main():

@@ -60,8 +60,8 @@ def test_fitted_hidden_units_respect_the_cap_and_the_output_layer_is_free(solver
         assert _unit_norms(W).max() <= cap * (1 + 1e-5)
     # Many units sit at the cap (it is active, not just trivially met).
     assert np.mean(_unit_norms(capped.coefs_[0]) > 0.99 * cap) > 0.5
-    # The output layer is not constrained.
-    assert _unit_norms(capped.coefs_[-1]).max() > cap
+    # The output layer is not constrained (and clearly exceeds the cap).
+    assert _unit_norms(capped.coefs_[-1]).max() > 1.5 * cap
     assert capped.score(X, y) > 0.9
 
 

@@ -25,8 +25,9 @@ from .losses import LOSSES
 # Rows per chunk at inference, so that memory stays bounded on any input.
 # Small enough that a chunk's activations stay in cache between the matrix
 # product and the bias and activation passes over them: on MNIST's
-# 784-512-512-10 network, 10000 rows took 1.10x the floor of their matrix
-# products with 4096-row chunks and 1.01x with 1024 (benchmarks/run.py).
+# 784-512-512-10 network, paired timings of 10000 rows gave 1.21-1.24x the
+# floor of their matrix products with 4096-row chunks against 1.14-1.18x
+# with 1024 (1.10x against 1.01x at a quieter moment).
 PREDICT_CHUNK_ROWS = 1024
 
 
