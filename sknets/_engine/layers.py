@@ -143,9 +143,7 @@ class Dense(Layer):
         first call (one vector of ``n_out`` norms is kept).
         """
         W = self.params["W"]
-        norms = getattr(self, "_cache_norms", None)
-        if norms is None or norms.dtype != W.dtype:
-            norms = self._cache_norms = np.empty(self.n_out, dtype=W.dtype)
+        norms = self._buffer("_cache_norms", 1, self.n_out, W.dtype)[0]
         np.einsum("ij,ij->j", W, W, out=norms)
         if not norms.max() > max_norm * max_norm:
             return

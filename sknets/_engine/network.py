@@ -83,6 +83,8 @@ class Network:
         for layer in self.layers:
             if isinstance(layer, TiedDense):
                 layer.partner = self.layers[layer.partner_index]
+        # Max-norm constrains the hidden units: every dense layer but the output.
+        self._hidden_dense = self.dense_layers()[:-1]
         # No layer below the first trainable one needs an input gradient.
         self._first_trainable = next(
             i for i, layer in enumerate(self.layers) if layer.params
@@ -93,6 +95,7 @@ class Network:
         # The gradient buffer is scratch space of a fit, not model state.
         state["grad"] = None
         state.pop("_scratch", None)
+        state.pop("_hidden_dense", None)  # rebuilt by _bind
         return state
 
     def __setstate__(self, state):
@@ -117,7 +120,7 @@ class Network:
         Applied after each update; the output layer is left free. See
         :meth:`.layers.Dense.constrain_norm`.
         """
-        for layer in self.dense_layers()[:-1]:
+        for layer in self._hidden_dense:
             layer.constrain_norm(max_norm)
 
     def get_state(self):
