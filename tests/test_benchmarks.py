@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).parents[1]
@@ -40,3 +41,24 @@ def test_literature_quick_run_writes_its_table(tmp_path):
     for r in results:
         assert 0.0 <= r["test_error"] < 0.5 and r["epochs"] >= 1
     assert "| mnist" in process.stdout
+
+
+def test_literature_holdout_never_reads_the_test_set(tmp_path):
+    # A data file without a test set: a --holdout run must not need one,
+    # and the same run without --holdout must fail for want of it.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 2000)
+    X = rng.integers(0, 256, (2000, 784)).astype("uint8")
+    X[:, 0] = y * 25  # something to learn
+    np.savez(tmp_path / "mnist.npz", X_train=X, y_train=y)
+    out = tmp_path / "results.json"
+    args = ("literature.py", "--data", str(tmp_path), "--datasets", "mnist",
+            "--quick", "--only", "sgd-halving", "--json", str(out))
+    process = _run(*args, "--holdout", "200")
+    assert process.returncode == 0, process.stderr
+    assert "held out of the training set" in process.stdout
+    report = json.loads(out.read_text())
+    assert report["holdout"] == 200
+    assert [r["config"] for r in report["results"]] == ["sgd-halving"]
+    without = _run(*args)
+    assert without.returncode != 0 and "X_test" in without.stderr
