@@ -157,11 +157,35 @@ class _PretrainMixin:
             # Statistics of the layer's pre-activation, for batch-norm layers
             # to start out as the identity on it.
             pre = codes @ W + b
+            self._warn_if_dead(pre, depth)
             layers.append((W, b, pre.mean(axis=0), pre.var(axis=0)))
             curves.append(list(autoencoder.loss_curve_))
             # The codes are g(pre): the encoder's forward pass, not run twice.
             codes = ACTIVATIONS[self.activation][0](pre)
         return layers, curves
+
+    def _warn_if_dead(self, pre, depth):
+        """Warn when most relu units of a pre-trained layer never activate.
+
+        A relu unit whose pre-activation is at most 0 on every training row
+        outputs 0 and gets no gradient, so fine-tuning cannot revive it; a
+        too-large pre-training rate can kill most of a layer this way, which
+        leaves a classifier near chance level without any error.
+        """
+        if self.activation != "relu" or pre.shape[0] == 0:
+            return
+        n_units = pre.shape[1]
+        n_dead = int(np.count_nonzero(pre.max(axis=0) <= 0))
+        if 2 * n_dead > n_units:
+            warnings.warn(
+                f"After pre-training, {n_dead} of the {n_units} relu units of "
+                f"hidden layer {depth + 1} output 0 for every training sample "
+                "(dead units, which fine-tuning cannot revive). Lower "
+                "pretrain_learning_rate_init (now "
+                f"{self.pretrain_learning_rate_init:g}).",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
 
     def _build_network(self, n_features, n_outputs, sizes, rng):
         network = super()._build_network(n_features, n_outputs, sizes, rng)

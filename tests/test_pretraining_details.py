@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 
 from sknets import AutoencoderTransformer, StackedPretrainedClassifier
 from sknets._engine.trainer import Trainer
@@ -125,3 +126,44 @@ def test_autoencoder_partial_fit_refuses_a_changed_loss():
     ae.set_params(loss="squared_error")
     with pytest.raises(ValueError, match="differs from the fitted loss"):
         ae.partial_fit(X01)
+
+
+def _dead_unit_warnings(record):
+    return [str(w.message) for w in record if "dead units" in str(w.message)]
+
+
+def test_a_pretraining_rate_that_kills_the_relu_units_is_reported():
+    # Rate 1 drives every relu unit of the first layer below zero on every
+    # row; the classifier fine-tuned on top is stuck near chance level, which
+    # must not pass in silence.
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        clf = small(activation="relu", pretrain_learning_rate_init=1.0).fit(X01, Y)
+    messages = _dead_unit_warnings(record)
+    assert any("16 of the 16 relu units of hidden layer 1" in m for m in messages)
+    assert all("pretrain_learning_rate_init (now 1)" in m for m in messages)
+    assert all(issubclass(w.category, ConvergenceWarning) for w in record
+               if "dead units" in str(w.message))
+    assert clf.score(X01, Y) < 0.2
+    # A sound rate keeps the layers alive, and nothing is said.
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        small(activation="relu").fit(X01, Y)
+    assert _dead_unit_warnings(record) == []
+
+
+@pytest.mark.parametrize("activation, n_dead, warns", [
+    ("relu", 3, True), ("relu", 2, False), ("logistic", 4, False),
+])
+def test_dead_units_warning_needs_most_of_a_relu_layer(activation, n_dead, warns):
+    pre = np.ones((10, 4), dtype=np.float32)
+    pre[:, :n_dead] = -1.0
+    pre[0, 0] = 0.0  # exactly 0 is not active either
+    clf = small(activation=activation)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        clf._warn_if_dead(pre, 1)
+    messages = _dead_unit_warnings(record)
+    assert len(messages) == warns
+    if warns:
+        assert f"{n_dead} of the 4 relu units of hidden layer 2" in messages[0]
