@@ -7,7 +7,8 @@ and reports test error, epochs and wall time; the table is printed and, with
 ``--json``, written as JSON.
 
 Configurations (pixels scaled to [0, 1]; seed 0, and seeds 0 to 4 for the
-two defaults rows, whose mean and standard deviation end the table):
+two defaults rows and the two few-label rows, whose mean and standard
+deviation end the table, with the few-label margin seed by seed):
 
 - ``sklearn-defaults``: scikit-learn's ``MLPClassifier()`` (the baseline);
 - ``sknets-defaults``: sknets' ``MLPClassifier()``, the same defaults;
@@ -60,6 +61,8 @@ SEED = 0
 # between seeds, are run with several seeds; every other row uses SEED.
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 N_FEW_LABELS = 1000
+# The few-label rows: each seed is another draw of the 1000 labelled images.
+FEW_LABEL_SEEDS = (0, 1, 2, 3, 4)
 RECIPE = dict(
     hidden_layer_sizes=(800, 800), solver="sgd", learning_rate_init=0.05,
     momentum=0.9, nesterovs_momentum=True, learning_rate="halving",
@@ -109,31 +112,38 @@ def configurations():
     }
 
 
-def few_label_runs(X, y, rng_seed=SEED):
-    """Pre-trained on all images vs random init, both with 1000 labels."""
-    rng = np.random.default_rng(rng_seed)
-    labelled = np.zeros(len(y), dtype=bool)
-    # Stratified: 100 per class.
-    for label in np.unique(y):
-        rows = np.flatnonzero(y == label)
-        labelled[rng.choice(rows, N_FEW_LABELS // 10, replace=False)] = True
-    y_partial = np.where(labelled, y.astype(np.int64), -1)
+def few_label_runs(X, y):
+    """Pre-trained on all images vs random init, both with 1000 labels.
+
+    Each seed draws its own 1000 labelled images (100 per class), used by
+    both rows of that seed, so the two are compared pair by pair.
+    """
+    def labels(seed):
+        rng = np.random.default_rng(seed)
+        labelled = np.zeros(len(y), dtype=bool)
+        for label in np.unique(y):
+            rows = np.flatnonzero(y == label)
+            labelled[rng.choice(rows, N_FEW_LABELS // 10, replace=False)] = True
+        return labelled
+
     small = dict(RECIPE, validation_fraction=0.2)
 
     def pretrained(X_, y_, seed):
+        y_partial = np.where(labels(seed), y_.astype(np.int64), -1)
         return StackedPretrainedClassifier(
             **{**small, **PRETRAIN, "random_state": seed}, unlabeled_label=-1,
         ).fit(X_, y_partial)
 
     def random_init(X_, y_, seed):
+        labelled = labels(seed)
         return MLPClassifier(**{**small, "random_state": seed},
                              activation="relu").fit(X_[labelled], y_[labelled])
 
     return {
         "few-labels-pretrained": (f"{N_FEW_LABELS} labels, pre-trained on all",
-                                  pretrained, (SEED,)),
+                                  pretrained, FEW_LABEL_SEEDS),
         "few-labels-random": (f"{N_FEW_LABELS} labels, random initialisation",
-                              random_init, (SEED,)),
+                              random_init, FEW_LABEL_SEEDS),
     }
 
 
@@ -198,7 +208,36 @@ def summarise(results):
         print(f"|{'':15}|{'':24}|  std  | {np.std(errors, ddof=1):>6.2f} |"
               f"{'':8}|{'':10}|", flush=True)
         summary.append(mean)
+    summary.extend(_few_label_margins(results))
     return summary
+
+
+def _few_label_margins(results):
+    """Random-init error minus pre-trained error, paired by seed."""
+    margins = []
+    for dataset in dict.fromkeys(r["dataset"] for r in results):
+        by_seed = {}
+        for r in results:
+            if r["dataset"] == dataset and r["config"].startswith("few-labels-"):
+                by_seed.setdefault(r["seed"], {})[r["config"]] = r["test_error"]
+        pairs = [(s, 100 * (e["few-labels-random"] - e["few-labels-pretrained"]))
+                 for s, e in by_seed.items() if len(e) == 2]
+        if len(pairs) < 2:
+            continue
+        gaps = [gap for _, gap in pairs]
+        wins = sum(gap > 0 for gap in gaps)
+        print(f"few-label margin on {dataset} (random - pre-trained, points): "
+              f"{np.mean(gaps):.2f} +- {np.std(gaps, ddof=1):.2f} over seeds "
+              f"{[s for s, _ in pairs]}; pre-training better in {wins} of "
+              f"{len(gaps)}", flush=True)
+        margins.append({"dataset": dataset, "config": "few-label-margin",
+                        "seeds": [s for s, _ in pairs], "margins_points": gaps,
+                        "mean_margin_points": float(np.mean(gaps)),
+                        "std_margin_points": float(np.std(gaps, ddof=1)),
+                        "pretrained_better": wins})
+    return margins
+
+
 
 
 def main():
@@ -245,7 +284,8 @@ def main():
     summary = summarise(results)
     if args.json:
         args.json.write_text(json.dumps(
-            {"seed": SEED, "default_seeds": DEFAULT_SEEDS, "quick": args.quick,
+            {"seed": SEED, "default_seeds": DEFAULT_SEEDS,
+             "few_label_seeds": FEW_LABEL_SEEDS, "quick": args.quick,
              "holdout": args.holdout,
              "recipe": RECIPE, "pretrain": PRETRAIN, "results": results,
              "summary": summary}, indent=2, default=str))

@@ -34,13 +34,27 @@ def test_literature_quick_run_writes_its_table(tmp_path):
     out = tmp_path / "results.json"
     process = _run("literature.py", "--data", str(DATA), "--datasets", "mnist",
                    "--quick", "--only", "batch-norm", "few-labels-random",
-                   "--json", str(out))
+                   "few-labels-pretrained", "--json", str(out))
     assert process.returncode == 0, process.stderr
-    results = json.loads(out.read_text())["results"]
-    assert [r["config"] for r in results] == ["batch-norm", "few-labels-random"]
+    report = json.loads(out.read_text())
+    results = report["results"]
+    seeds = list(report["few_label_seeds"])
+    assert [(r["config"], r["seed"]) for r in results] == [
+        ("batch-norm", 0),
+        *[("few-labels-pretrained", s) for s in seeds],
+        *[("few-labels-random", s) for s in seeds],
+    ]
     for r in results:
         assert 0.0 <= r["test_error"] < 0.5 and r["epochs"] >= 1
     assert "| mnist" in process.stdout
+    # The few-label margin is paired seed by seed.
+    (margin,) = [s for s in report["summary"] if s["config"] == "few-label-margin"]
+    error = {(r["config"], r["seed"]): r["test_error"] for r in results}
+    expected = [100 * (error["few-labels-random", s]
+                       - error["few-labels-pretrained", s]) for s in seeds]
+    np.testing.assert_allclose(margin["margins_points"], expected)
+    assert margin["pretrained_better"] == sum(m > 0 for m in expected)
+    assert "few-label margin on mnist" in process.stdout
 
 
 def test_literature_holdout_never_reads_the_test_set(tmp_path):
