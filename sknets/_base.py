@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._callbacks import EpochTasks, fit_tasks
 from ._engine.errors import DivergenceError
+from ._engine.layers import Activation
 from ._engine.network import as_network_input, build_mlp
 from ._engine.optimizers import make_optimizer
 from ._engine.schedules import make_schedule
@@ -37,6 +38,11 @@ from ._sklearn_compat import (
 )
 
 STOCHASTIC_SOLVERS = ("sgd", "adam", "adagrad")
+# Training rows the dead-unit check of a finished fit looks at (at least
+# _DEAD_CHECK_MIN of them, or none: on a handful of rows a unit can be
+# inactive everywhere by chance).
+_DEAD_CHECK_ROWS = 1024
+_DEAD_CHECK_MIN = 100
 
 
 def _check_hidden_layer_sizes(sizes):
@@ -474,7 +480,44 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             )
         self._record(network, state, result, Y.shape[1], sizes, validation)
         self._architecture_ = self._architecture(X.shape[1], Y.shape[1], sizes)
+        self._check_dead_layers(network, X, train_idx)
         return self
+
+    def _check_dead_layers(self, network, X, train_idx):
+        """Warn when most relu units of a hidden layer never activate.
+
+        A relu unit whose input is at most 0 on every training row outputs 0
+        and gets no gradient: it is dead for good. A too-large learning rate
+        or unscaled inputs can kill most of a layer this way, leaving a model
+        near chance level with a finite loss, which no divergence check sees.
+        Checked on up to 1024 training rows (one inference chunk).
+        """
+        rows = (np.arange(min(X.shape[0], _DEAD_CHECK_ROWS)) if train_idx is None
+                else np.sort(train_idx[:_DEAD_CHECK_ROWS]))
+        if len(rows) < _DEAD_CHECK_MIN:
+            return
+        out = X[rows]
+        depth = 0
+        for layer in network.layers:
+            out = layer.forward(out)
+            if not isinstance(layer, Activation):
+                continue
+            depth += 1
+            if layer.name != "relu":
+                continue
+            n_units = out.shape[1]
+            n_dead = int(np.count_nonzero(out.max(axis=0) <= 0))
+            if 2 * n_dead > n_units:
+                warnings.warn(
+                    f"{n_dead} of the {n_units} relu units of hidden layer "
+                    f"{depth} output 0 for every one of the {len(rows)} "
+                    "training samples checked: dead units, which get no "
+                    "gradient, so the model may be far from what it could be. "
+                    "Lower learning_rate_init, scale the inputs (e.g. "
+                    "StandardScaler), or try batch_norm=True.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
 
     def _check_partial_fit_solver(self):
         if self.solver not in STOCHASTIC_SOLVERS:

@@ -21,13 +21,19 @@ or where sknets deliberately differs from its MLP:
 """
 
 import copy
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError, UndefinedMetricWarning
+from sklearn.datasets import load_digits
+from sklearn.exceptions import (
+    ConvergenceWarning,
+    NotFittedError,
+    UndefinedMetricWarning,
+)
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -720,3 +726,52 @@ def test_fit_raises_what_scikit_learn_raises(case):
     if case == "y continuous":
         first_line = "Unknown label type"  # theirs prints the array
     assert first_line in str(ours)
+
+
+def _dead_layer_messages(record):
+    return [str(w.message) for w in record if "training samples checked" in
+            str(w.message) and issubclass(w.category, ConvergenceWarning)]
+
+
+def _fit_recording(estimator, X, y):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        estimator.fit(X, y)
+    return _dead_layer_messages(record)
+
+
+def test_a_fit_that_kills_its_relu_layers_says_so():
+    # Unscaled digits (0-16) at rate 0.1: every unit of the first layer ends
+    # below zero on every row, and the classifier is at chance level with a
+    # finite loss, which the divergence check cannot see.
+    X, y = load_digits(return_X_y=True)
+    params = dict(hidden_layer_sizes=(32, 32), solver="sgd", max_iter=20,
+                  random_state=0)
+    dead = MLPClassifier(learning_rate_init=0.1, **params)
+    messages = _fit_recording(dead, X, y)
+    assert dead.score(X, y) < 0.2
+    assert messages and messages[0].startswith(
+        "32 of the 32 relu units of hidden layer 1 output 0 for every one of "
+        "the 1024 training samples checked")
+    assert "learning_rate_init" in messages[0] and "StandardScaler" in messages[0]
+    # A sound rate leaves some units dead, but far from most: nothing said.
+    healthy = MLPClassifier(learning_rate_init=0.01, **params)
+    assert _fit_recording(healthy, X, y) == []
+    assert healthy.score(X, y) > 0.9
+    # On fewer than 100 rows a unit can be idle everywhere by chance: no check.
+    assert _fit_recording(MLPClassifier(learning_rate_init=0.1, **params),
+                          X[:99], y[:99]) == []
+    # Other activations have no dead units in this sense.
+    assert _fit_recording(MLPClassifier(learning_rate_init=0.1,
+                                        activation="tanh", **params), X, y) == []
+
+
+def test_dead_layer_check_looks_at_training_rows_not_validation_rows():
+    # The rows checked are training rows: here the validation split is
+    # held out, and the check reports on the rows actually trained on.
+    X, y = load_digits(return_X_y=True)
+    clf = MLPClassifier(hidden_layer_sizes=(32,), solver="sgd", max_iter=5,
+                        learning_rate_init=0.1, early_stopping=True,
+                        validation_fraction=0.5, random_state=0)
+    messages = _fit_recording(clf, X, y)
+    assert messages and "of the 898 training samples checked" in messages[0]
