@@ -58,7 +58,8 @@ from sknets import MLPClassifier, StackedPretrainedClassifier
 
 SEED = 0
 # The two defaults rows, whose difference is about the size of the spread
-# between seeds, are run with several seeds; every other row uses SEED.
+# between seeds, are run with several seeds (as are the few-label rows,
+# below); every other row uses SEED.
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 N_FEW_LABELS = 1000
 # The few-label rows: each seed is another draw of the 1000 labelled images.
@@ -157,6 +158,9 @@ def load(folder, name, quick, holdout=0):
     scale = np.float32(255)
     X, y = (data["X_train"] / scale).astype(np.float32), data["y_train"]
     if holdout:
+        if not 0 < holdout < len(y):
+            raise SystemExit(f"--holdout must be between 1 and {len(y) - 1} "
+                             f"(the training images of {name}); got {holdout}.")
         rows = np.random.default_rng(SEED).permutation(len(y))
         held, kept = rows[:holdout], rows[holdout:]
         X, y, X_test, y_test = X[kept], y[kept], X[held], y[held]

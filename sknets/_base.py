@@ -488,36 +488,41 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
         A relu unit whose input is at most 0 on every training row outputs 0
         and gets no gradient: it is dead for good. A too-large learning rate
-        or unscaled inputs can kill most of a layer this way, leaving a model
-        near chance level with a finite loss, which no divergence check sees.
-        Checked on up to 1024 training rows (one inference chunk).
+        or unscaled inputs can kill most of a layer this way, which can leave
+        a model near chance level with a finite loss that no divergence check
+        sees. Checked on up to 1024 training rows spread evenly over them (one
+        inference chunk); an autoencoder's encoder only, since a decoder layer
+        fed by a dead code is dead as a consequence.
         """
-        rows = (np.arange(min(X.shape[0], _DEAD_CHECK_ROWS)) if train_idx is None
-                else np.sort(train_idx[:_DEAD_CHECK_ROWS]))
+        rows = np.arange(X.shape[0]) if train_idx is None else np.sort(train_idx)
         if len(rows) < _DEAD_CHECK_MIN:
             return
+        if len(rows) > _DEAD_CHECK_ROWS:
+            rows = rows[np.linspace(0, len(rows) - 1, _DEAD_CHECK_ROWS).astype(int)]
+        hint = ", or try batch_norm=True" if "batch_norm" in self.get_params() else ""
         out = X[rows]
         depth = 0
-        for layer in network.layers:
-            out = layer.forward(out)
-            if not isinstance(layer, Activation):
-                continue
-            depth += 1
-            if layer.name != "relu":
-                continue
-            n_units = out.shape[1]
-            n_dead = int(np.count_nonzero(out.max(axis=0) <= 0))
-            if 2 * n_dead > n_units:
-                warnings.warn(
-                    f"{n_dead} of the {n_units} relu units of hidden layer "
-                    f"{depth} output 0 for every one of the {len(rows)} "
-                    "training samples checked: dead units, which get no "
-                    "gradient, so the model may be far from what it could be. "
-                    "Lower learning_rate_init, scale the inputs (e.g. "
-                    "StandardScaler), or try batch_norm=True.",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
+        with np.errstate(over="ignore", invalid="ignore"):
+            for layer in network.layers[: getattr(network, "code_stop", None)]:
+                out = layer.forward(out)
+                if not isinstance(layer, Activation):
+                    continue
+                depth += 1
+                if layer.name != "relu":
+                    continue
+                n_units = out.shape[1]
+                n_dead = int(np.count_nonzero(out.max(axis=0) <= 0))
+                if 2 * n_dead > n_units:
+                    warnings.warn(
+                        f"{n_dead} of the {n_units} relu units of hidden layer "
+                        f"{depth} output 0 for every one of the {len(rows)} "
+                        "training samples checked: dead units, which get no "
+                        "gradient, so the model may be far from what it could "
+                        "be. Lower learning_rate_init or scale the inputs (e.g. "
+                        f"StandardScaler){hint}.",
+                        ConvergenceWarning,
+                        stacklevel=3,
+                    )
 
     def _check_partial_fit_solver(self):
         if self.solver not in STOCHASTIC_SOLVERS:

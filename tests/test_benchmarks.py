@@ -76,3 +76,6 @@ def test_literature_holdout_never_reads_the_test_set(tmp_path):
     assert [r["config"] for r in report["results"]] == ["sgd-halving"]
     without = _run(*args)
     assert without.returncode != 0 and "X_test" in without.stderr
+    for bad in ("-5", "2000"):
+        refused = _run(*args, "--holdout", bad)
+        assert refused.returncode != 0 and "--holdout must be" in refused.stderr

@@ -37,6 +37,7 @@ from sklearn.exceptions import (
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.utils._param_validation import InvalidParameterError
 
+import sknets._base
 from sknets import (
     AutoencoderTransformer,
     MLPClassifier,
@@ -766,12 +767,54 @@ def test_a_fit_that_kills_its_relu_layers_says_so():
                                         activation="tanh", **params), X, y) == []
 
 
-def test_dead_layer_check_looks_at_training_rows_not_validation_rows():
-    # The rows checked are training rows: here the validation split is
-    # held out, and the check reports on the rows actually trained on.
+def test_dead_layer_check_looks_at_training_rows_not_validation_rows(monkeypatch):
+    # Feature 0 numbers the rows; the rows the check runs through the network
+    # must all be training rows, spread over them, none of the validation
+    # rows that early stopping held out.
     X, y = load_digits(return_X_y=True)
+    X = np.column_stack([np.arange(len(X)), X]).astype(np.float64)
+    seen = {}
+    check = sknets._base.BaseMLP._check_dead_layers
+
+    def spy(self, network, X_net, train_idx):
+        seen["train"] = set(range(len(X_net))) if train_idx is None else set(train_idx)
+        first = network.layers[0]
+        forward = first.forward
+
+        def record(inputs, *args, **kwargs):
+            seen["rows"] = np.asarray(inputs[:, 0]).astype(int)
+            return forward(inputs, *args, **kwargs)
+
+        first.forward = record
+        try:
+            return check(self, network, X_net, train_idx)
+        finally:
+            del first.forward
+
+    monkeypatch.setattr(sknets._base.BaseMLP, "_check_dead_layers", spy)
     clf = MLPClassifier(hidden_layer_sizes=(32,), solver="sgd", max_iter=5,
                         learning_rate_init=0.1, early_stopping=True,
-                        validation_fraction=0.5, random_state=0)
+                        validation_fraction=0.5, random_state=0, dtype="float64")
     messages = _fit_recording(clf, X, y)
+    rows = seen["rows"]
+    assert len(seen["train"]) == 898 and set(rows) == seen["train"]
     assert messages and "of the 898 training samples checked" in messages[0]
+    # With more training rows than the 1024 checked, they are spread evenly.
+    clf.set_params(early_stopping=False)
+    _fit_recording(clf, X, y)
+    rows = seen["rows"]
+    assert len(rows) == 1024 and len(set(rows)) == 1024
+    assert rows.min() == 0 and rows.max() == len(X) - 1
+
+
+def test_autoencoder_dead_code_is_reported_for_the_encoder_only():
+    X, _ = load_digits(return_X_y=True)
+    ae = AutoencoderTransformer(hidden_layer_sizes=(32, 16), activation="relu",
+                                solver="sgd", learning_rate_init=0.5, max_iter=5,
+                                random_state=0)
+    messages = _fit_recording(ae, X, None)
+    assert messages
+    # Hidden layers 1 and 2 are the encoder; a decoder layer fed by a dead
+    # code is not reported again, and there is no batch_norm to suggest.
+    assert all("hidden layer 1 " in m or "hidden layer 2 " in m for m in messages)
+    assert not any("batch_norm" in m for m in messages)
