@@ -113,30 +113,34 @@ def configurations():
     }
 
 
+def labelled_rows(y, seed):
+    """Boolean mask of the ``N_FEW_LABELS`` labelled images drawn by ``seed``:
+    the same number of each class."""
+    rng = np.random.default_rng(seed)
+    classes = np.unique(y)
+    labelled = np.zeros(len(y), dtype=bool)
+    for label in classes:
+        rows = np.flatnonzero(y == label)
+        labelled[rng.choice(rows, N_FEW_LABELS // len(classes), replace=False)] = True
+    return labelled
+
+
 def few_label_runs(X, y):
     """Pre-trained on all images vs random init, both with 1000 labels.
 
     Each seed draws its own 1000 labelled images (100 per class), used by
     both rows of that seed, so the two are compared pair by pair.
     """
-    def labels(seed):
-        rng = np.random.default_rng(seed)
-        labelled = np.zeros(len(y), dtype=bool)
-        for label in np.unique(y):
-            rows = np.flatnonzero(y == label)
-            labelled[rng.choice(rows, N_FEW_LABELS // 10, replace=False)] = True
-        return labelled
-
     small = dict(RECIPE, validation_fraction=0.2)
 
     def pretrained(X_, y_, seed):
-        y_partial = np.where(labels(seed), y_.astype(np.int64), -1)
+        y_partial = np.where(labelled_rows(y, seed), y_.astype(np.int64), -1)
         return StackedPretrainedClassifier(
             **{**small, **PRETRAIN, "random_state": seed}, unlabeled_label=-1,
         ).fit(X_, y_partial)
 
     def random_init(X_, y_, seed):
-        labelled = labels(seed)
+        labelled = labelled_rows(y, seed)
         return MLPClassifier(**{**small, "random_state": seed},
                              activation="relu").fit(X_[labelled], y_[labelled])
 

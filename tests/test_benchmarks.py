@@ -79,3 +79,16 @@ def test_literature_holdout_never_reads_the_test_set(tmp_path):
     for bad in ("-5", "2000"):
         refused = _run(*args, "--holdout", bad)
         assert refused.returncode != 0 and "--holdout must be" in refused.stderr
+
+
+def test_few_label_draws_are_balanced_and_differ_by_seed(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import literature
+
+    y = np.repeat(np.arange(10), 300)
+    masks = [literature.labelled_rows(y, seed) for seed in (0, 0, 1)]
+    for mask in masks:
+        assert mask.sum() == literature.N_FEW_LABELS
+        assert np.all(np.bincount(y[mask]) == literature.N_FEW_LABELS // 10)
+    np.testing.assert_array_equal(masks[0], masks[1])
+    assert (masks[0] != masks[2]).any()
