@@ -232,20 +232,17 @@ def _few_label_margins(results):
                  for s, e in by_seed.items() if len(e) == 2]
         if len(pairs) < 2:
             continue
-        gaps = [gap for _, gap in pairs]
+        seeds, gaps = (list(column) for column in zip(*pairs, strict=True))
         wins = sum(gap > 0 for gap in gaps)
         print(f"few-label margin on {dataset} (random - pre-trained, points): "
               f"{np.mean(gaps):.2f} +- {np.std(gaps, ddof=1):.2f} over seeds "
-              f"{[s for s, _ in pairs]}; pre-training better in {wins} of "
-              f"{len(gaps)}", flush=True)
+              f"{seeds}; pre-training better in {wins} of {len(gaps)}", flush=True)
         margins.append({"dataset": dataset, "config": "few-label-margin",
-                        "seeds": [s for s, _ in pairs], "margins_points": gaps,
+                        "seeds": seeds, "margins_points": gaps,
                         "mean_margin_points": float(np.mean(gaps)),
                         "std_margin_points": float(np.std(gaps, ddof=1)),
                         "pretrained_better": wins})
     return margins
-
-
 
 
 def main():

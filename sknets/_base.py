@@ -45,6 +45,16 @@ _DEAD_CHECK_ROWS = 1024
 _DEAD_CHECK_MIN = 100
 
 
+def _mostly_dead(values):
+    """Units (columns) at most 0 on every row, counted if more than half.
+
+    ``values`` are relu outputs or pre-activations (the same test); returns 0
+    when at most half of the units are dead.
+    """
+    n_dead = int(np.count_nonzero(values.max(axis=0) <= 0))
+    return n_dead if 2 * n_dead > values.shape[1] else 0
+
+
 def _check_hidden_layer_sizes(sizes):
     """Tuple of positive ints, or a ValueError that names the problem."""
     if isinstance(sizes, Integral) and not isinstance(sizes, bool):
@@ -510,11 +520,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 depth += 1
                 if layer.name != "relu":
                     continue
-                n_units = out.shape[1]
-                n_dead = int(np.count_nonzero(out.max(axis=0) <= 0))
-                if 2 * n_dead > n_units:
+                n_dead = _mostly_dead(out)
+                if n_dead:
                     warnings.warn(
-                        f"{n_dead} of the {n_units} relu units of hidden layer "
+                        f"{n_dead} of the {out.shape[1]} relu units of hidden layer "
                         f"{depth} output 0 for every one of the {len(rows)} "
                         "training samples checked: dead units, which get no "
                         "gradient, so the model may be far from what it could "

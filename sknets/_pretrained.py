@@ -13,6 +13,7 @@ from ._base import (
     STOCHASTIC_SOLVERS,
     _check_hidden_layer_sizes,
     _check_weights,
+    _mostly_dead,
     _network_input,
 )
 from ._callbacks import stage
@@ -174,11 +175,10 @@ class _PretrainMixin:
         """
         if self.activation != "relu" or pre.shape[0] == 0:
             return
-        n_units = pre.shape[1]
-        n_dead = int(np.count_nonzero(pre.max(axis=0) <= 0))
-        if 2 * n_dead > n_units:
+        n_dead = _mostly_dead(pre)
+        if n_dead:
             warnings.warn(
-                f"After pre-training, {n_dead} of the {n_units} relu units of "
+                f"After pre-training, {n_dead} of the {pre.shape[1]} relu units of "
                 f"hidden layer {depth + 1} output 0 for every training sample "
                 "(dead units, which fine-tuning cannot revive). Lower "
                 "pretrain_learning_rate_init (now "
