@@ -502,7 +502,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         a model near chance level with a finite loss that no divergence check
         sees. Checked on up to 1024 training rows spread evenly over them (one
         inference chunk); an autoencoder's encoder only, since a decoder layer
-        fed by a dead code is dead as a consequence.
+        fed by a dead code is dead as a consequence. A layer already reported
+        dead after pre-training is not reported again: its cause is the
+        pre-training rate, not this fit's.
         """
         rows = np.arange(X.shape[0]) if train_idx is None else np.sort(train_idx)
         if len(rows) < _DEAD_CHECK_MIN:
@@ -510,6 +512,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if len(rows) > _DEAD_CHECK_ROWS:
             rows = rows[np.linspace(0, len(rows) - 1, _DEAD_CHECK_ROWS).astype(int)]
         hint = ", or try batch_norm=True" if "batch_norm" in self.get_params() else ""
+        reported = self.__dict__.get("_pretrain_dead_layers", ())
         out = X[rows]
         depth = 0
         with np.errstate(over="ignore", invalid="ignore"):
@@ -521,7 +524,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 if layer.name != "relu":
                     continue
                 n_dead = _mostly_dead(out)
-                if n_dead:
+                if n_dead and depth not in reported:
                     warnings.warn(
                         f"{n_dead} of the {out.shape[1]} relu units of hidden layer "
                         f"{depth} output 0 for every one of the {len(rows)} "

@@ -119,6 +119,9 @@ class _PretrainMixin:
         rng = self._random_generator()
         codes = X
         layers, curves = [], []
+        # Hidden layers (from 1) reported dead here; the check after
+        # fine-tuning does not report them again with another cause.
+        dead = set()
         for depth, width in enumerate(sizes):
             if depth and self.pretrain_loss == "cross_entropy" and (
                 codes.min() < 0 or codes.max() > 1
@@ -158,11 +161,13 @@ class _PretrainMixin:
             # Statistics of the layer's pre-activation, for batch-norm layers
             # to start out as the identity on it.
             pre = codes @ W + b
-            self._warn_if_dead(pre, depth)
+            if self._warn_if_dead(pre, depth):
+                dead.add(depth + 1)
             layers.append((W, b, pre.mean(axis=0), pre.var(axis=0)))
             curves.append(list(autoencoder.loss_curve_))
             # The codes are g(pre): the encoder's forward pass, not run twice.
             codes = ACTIVATIONS[self.activation][0](pre)
+        self._pretrain_dead_layers = dead
         return layers, curves
 
     def _warn_if_dead(self, pre, depth):
@@ -171,10 +176,11 @@ class _PretrainMixin:
         A relu unit whose pre-activation is at most 0 on every training row
         outputs 0 and gets no gradient, so fine-tuning cannot revive it; a
         too-large pre-training rate can kill most of a layer this way, which
-        leaves a classifier near chance level without any error.
+        leaves a classifier near chance level without any error. Returns
+        whether it warned.
         """
         if self.activation != "relu" or pre.shape[0] == 0:
-            return
+            return False
         n_dead = _mostly_dead(pre)
         if n_dead:
             warnings.warn(
@@ -186,6 +192,7 @@ class _PretrainMixin:
                 ConvergenceWarning,
                 stacklevel=4,
             )
+        return bool(n_dead)
 
     def _build_network(self, n_features, n_outputs, sizes, rng):
         network = super()._build_network(n_features, n_outputs, sizes, rng)
@@ -245,6 +252,7 @@ class _PretrainMixin:
             self.pretrain_loss_curves_ = curves
         else:
             self.pretrain_loss_curves_ = [[] for _ in sizes]
+            self._pretrain_dead_layers = set()
         n_epochs = self.max_iter if self.solver in STOCHASTIC_SOLVERS else 0
         with stage(self.__dict__.get("_callback_tasks"), "fine-tune", n_epochs):
             return super()._fit_unsafe(X, y, sample_weight_fit, X_val, y_val,

@@ -44,8 +44,11 @@ def test_literature_quick_run_writes_its_table(tmp_path):
         *[("few-labels-pretrained", s) for s in seeds],
         *[("few-labels-random", s) for s in seeds],
     ]
+    # A smoke test (three epochs, one of pre-training, on 5000 images): each
+    # row learns something (chance is 0.9), which is all it can show.
     for r in results:
-        assert 0.0 <= r["test_error"] < 0.5 and r["epochs"] >= 1
+        assert 0.0 <= r["test_error"] < 0.8 and r["epochs"] >= 1
+    assert report["few_label_corruption"] == 0.5
     assert "| mnist" in process.stdout
     # The few-label margin is paired seed by seed.
     (margin,) = [s for s in report["summary"] if s["config"] == "few-label-margin"]

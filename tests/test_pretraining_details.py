@@ -168,3 +168,28 @@ def test_dead_units_warning_needs_most_of_a_relu_layer(activation, n_dead, warns
     assert len(messages) == warns
     if warns:
         assert f"{n_dead} of the 4 relu units of hidden layer 2" in messages[0]
+
+
+def test_a_layer_dead_after_pretraining_is_not_reported_again():
+    # Pre-training at rate 1 kills hidden layer 1, and fine-tuning cannot
+    # revive it: the check after fine-tuning sees it dead too, but the cause
+    # was reported once, with the right remedy (the pre-training rate); the
+    # second warning would blame learning_rate_init instead.
+    def fine_tuning_warnings(clf, X):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            clf.fit(X, Y)
+        messages = [str(w.message) for w in record]
+        return (_dead_unit_warnings(record),
+                [m for m in messages if "training samples checked" in m])
+
+    clf = small(activation="relu", pretrain_learning_rate_init=1.0)
+    pretraining, fine_tuning = fine_tuning_warnings(clf, X01)
+    assert any("hidden layer 1 " in m for m in pretraining)
+    assert not any("hidden layer 1 " in m for m in fine_tuning)
+    # A refit without pre-training forgets that report: a layer killed by
+    # the fine-tuning itself (rate 0.5) is reported.
+    clf.set_params(pretrain_max_iter=0, learning_rate_init=0.5)
+    pretraining, fine_tuning = fine_tuning_warnings(clf, X01)
+    assert pretraining == []
+    assert any("of hidden layer 1 " in m for m in fine_tuning)
