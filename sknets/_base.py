@@ -503,8 +503,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         sees. Checked on up to 1024 training rows spread evenly over them (one
         inference chunk); an autoencoder's encoder only, since a decoder layer
         fed by a dead code is dead as a consequence. A layer already reported
-        dead after pre-training is not reported again: its cause is the
-        pre-training rate, not this fit's.
+        dead after pre-training is not reported again.
         """
         rows = np.arange(X.shape[0]) if train_idx is None else np.sort(train_idx)
         if len(rows) < _DEAD_CHECK_MIN:

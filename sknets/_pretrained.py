@@ -119,8 +119,10 @@ class _PretrainMixin:
         rng = self._random_generator()
         codes = X
         layers, curves = [], []
-        # Hidden layers (from 1) reported dead here; the check after
-        # fine-tuning does not report them again with another cause.
+        # Hidden layers (from 1) reported dead here. The check after
+        # fine-tuning does not report them again, with a remedy for the
+        # fine-tuning; it samples fewer rows, so it cannot tell whether more
+        # units died since.
         dead = set()
         for depth, width in enumerate(sizes):
             if depth and self.pretrain_loss == "cross_entropy" and (

@@ -30,7 +30,10 @@ def test_scripts_without_data_say_so_and_exit_cleanly(script, tmp_path):
 
 @pytest.mark.skipif(not (DATA / "mnist.npz").exists(),
                     reason="MNIST not found (set SKNETS_DATA)")
-def test_literature_quick_run_writes_its_table(tmp_path):
+def test_literature_quick_run_writes_its_table(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import literature
+
     out = tmp_path / "results.json"
     process = _run("literature.py", "--data", str(DATA), "--datasets", "mnist",
                    "--quick", "--only", "batch-norm", "few-labels-random",
@@ -44,11 +47,13 @@ def test_literature_quick_run_writes_its_table(tmp_path):
         *[("few-labels-pretrained", s) for s in seeds],
         *[("few-labels-random", s) for s in seeds],
     ]
-    # A smoke test (three epochs, one of pre-training, on 5000 images): each
-    # row learns something (chance is 0.9), which is all it can show.
+    # A smoke test (three epochs on 5000 images). One epoch of pre-training
+    # at masking 0.5 leaves poor features, so the pre-trained rows are only
+    # asked to beat chance (0.9) clearly.
     for r in results:
-        assert 0.0 <= r["test_error"] < 0.8 and r["epochs"] >= 1
-    assert report["few_label_corruption"] == 0.5
+        bound = 0.8 if r["config"] == "few-labels-pretrained" else 0.5
+        assert 0.0 <= r["test_error"] < bound and r["epochs"] >= 1
+    assert report["few_label_corruption"] == literature.FEW_LABEL_CORRUPTION
     assert "| mnist" in process.stdout
     # The few-label margin is paired seed by seed.
     (margin,) = [s for s in report["summary"] if s["config"] == "few-label-margin"]

@@ -187,6 +187,11 @@ def test_a_layer_dead_after_pretraining_is_not_reported_again():
     pretraining, fine_tuning = fine_tuning_warnings(clf, X01)
     assert any("hidden layer 1 " in m for m in pretraining)
     assert not any("hidden layer 1 " in m for m in fine_tuning)
+    # The layer is still dead after fine-tuning: without the report from
+    # pre-training, the check would have warned about it.
+    clf._pretrain_dead_layers = set()
+    with pytest.warns(ConvergenceWarning, match="of hidden layer 1 output 0"):
+        clf._check_dead_layers(clf._network, X01, None)
     # A refit without pre-training forgets that report: a layer killed by
     # the fine-tuning itself (rate 0.5) is reported.
     clf.set_params(pretrain_max_iter=0, learning_rate_init=0.5)
