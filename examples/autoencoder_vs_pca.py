@@ -14,19 +14,16 @@ Run on digits (seconds): ``python examples/autoencoder_vs_pca.py``; on MNIST
 examples/autoencoder_vs_pca.py``.
 """
 
-import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from _datasets import load_images
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _datasets import load_images  # noqa: E402
-
-from sknets import AutoencoderTransformer  # noqa: E402
+from sknets import AutoencoderTransformer
 
 
 def reconstruction_mse(X, X_hat):

@@ -26,19 +26,16 @@ MNIST (about a minute on 2 cores): ``SKNETS_DATA=../shared/data python
 examples/diagnose_broken_setup.py``.
 """
 
-import sys
 import warnings
 from pathlib import Path
 
+from _datasets import load_images
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _datasets import load_images  # noqa: E402
-
-from sknets import MLPClassifier  # noqa: E402
-from sknets.diagnostics import (  # noqa: E402
+from sknets import MLPClassifier
+from sknets.diagnostics import (
     check_overfit,
     training_report,
     unit_statistics,

@@ -15,18 +15,14 @@ MNIST with 1000 labels (several minutes on 2 cores): ``SKNETS_DATA=../shared/dat
 python examples/pretraining_few_labels.py``.
 """
 
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
+from _datasets import load_images
 from sklearn.exceptions import ConvergenceWarning
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _datasets import load_images  # noqa: E402
-
-from sknets import StackedPretrainedClassifier  # noqa: E402
+from sknets import StackedPretrainedClassifier
 
 
 def make_model(sizes, pretrain_epochs, seed, n_labeled):

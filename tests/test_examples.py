@@ -1,5 +1,6 @@
 """The examples run (on the bundled digits) and show what they claim."""
 
+import ast
 import runpy
 from pathlib import Path
 
@@ -105,3 +106,14 @@ def test_recipe_and_comparison_examples_run_fast(script, n_rows, plots, capsys,
         assert "matplotlib is not installed" in out
     else:
         assert (tmp_path / "curves.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.name)
+def test_examples_do_not_need_their_file_name(path):
+    # sphinx-gallery runs an example's code without defining __file__ (it
+    # puts the example's folder on sys.path instead, as `python x.py` does);
+    # an example that reads __file__ fails there with a NameError.
+    tree = ast.parse(path.read_text(), filename=str(path))
+    uses = [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and node.id == "__file__"]
+    assert uses == [], f"{path.name} reads __file__ on lines {uses}"
