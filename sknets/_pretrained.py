@@ -216,7 +216,11 @@ class _PretrainMixin:
         return network
 
     def _n_fit_tasks(self):
-        # A stage per pre-trained layer, then fine-tuning.
+        # A stage per pre-trained layer, then fine-tuning. A warm start that
+        # continues fine-tuning has only the last, but whether it continues
+        # depends on X, so the stages are declared (an upper bound).
+        if self.pretrain_max_iter == 0:
+            return 1
         try:
             return len(_check_hidden_layer_sizes(self.hidden_layer_sizes)) + 1
         except (TypeError, ValueError):

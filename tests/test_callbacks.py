@@ -168,6 +168,34 @@ def test_stacked_reports_pretraining_stages_and_fine_tuning_epochs(Stacked):
 
 
 @needs_callbacks
+@pytest.mark.parametrize("pretrain_max_iter, n_stages", [(2, 3), (0, 1)])
+def test_stacked_declares_the_stages_it_runs(pretrain_max_iter, n_stages):
+    # The root task declares as many subtasks as it will have (a layer's
+    # stage shows as its autoencoder's fit): a progress bar that counts
+    # stages would otherwise never reach its end.
+    class Stages(Recorder):
+        declared, begun = None, 0
+
+        def on_fit_task_begin(self, estimator, context, **kwargs):
+            if context.parent is None:
+                self.root, self.declared = context, context.max_subtasks
+            elif context.parent is self.root:
+                self.begun += 1
+            super().on_fit_task_begin(estimator, context, **kwargs)
+
+    recorder = Stages()
+    est = StackedPretrainedClassifier(
+        hidden_layer_sizes=(4, 3), max_iter=2, random_state=0,
+        pretrain_max_iter=pretrain_max_iter,
+    ).set_callbacks(recorder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X01, y)
+    assert recorder.begun == n_stages
+    assert recorder.declared == n_stages
+
+
+@needs_callbacks
 @pytest.mark.parametrize(
     "est", [MLPClassifier(**SMALL), AutoencoderTransformer(**SMALL)],
     ids=["classifier", "autoencoder"],
