@@ -32,12 +32,14 @@ Usage::
 
     SKNETS_DATA=../shared/data python benchmarks/literature.py [--json out.json]
         [--datasets mnist fashion_mnist] [--only sgd-halving dropout] [--quick]
-        [--holdout N]
+        [--holdout N] [--seeds 5 6 7]
 
 ``--holdout N`` leaves the test set alone: it scores on ``N`` images held
 out of the training set (drawn with seed 0) and trains on the rest, so that
 configurations can be compared without looking at the test set; the error
-column is then the hold-out error. ``--quick`` trains on 5000 images for a
+column is then the hold-out error. ``--seeds`` runs only the given seeds of
+each row (every row is deterministic given its seed, so a run can be
+extended seed by seed). ``--quick`` trains on 5000 images for a
 few epochs (a smoke test, not results). Exits with a message (status 0)
 when the data are not found. Run it alone: the wall times are part of the
 results.
@@ -264,6 +266,11 @@ def main():
     parser.add_argument("--holdout", type=int, default=0, metavar="N",
                         help="score on N held-out training images, not the "
                              "test set")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        metavar="S",
+                        help="run only these of each row's seeds (default: "
+                             "all); a row run with seed 0 alone runs if 0 is "
+                             "among them")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     if args.quick:
@@ -292,13 +299,16 @@ def main():
             if args.only and name not in args.only:
                 continue
             for seed in seeds:
+                if args.seeds is not None and seed not in args.seeds:
+                    continue
                 results.append(run(name, description, train, seed, X, y,
                                    X_test, y_test, dataset))
     summary = summarise(results)
     if args.json:
         args.json.write_text(json.dumps(
             {"seed": SEED, "default_seeds": DEFAULT_SEEDS,
-             "few_label_seeds": FEW_LABEL_SEEDS, "quick": args.quick,
+             "few_label_seeds": FEW_LABEL_SEEDS, "seeds_run": args.seeds,
+             "quick": args.quick,
              "holdout": args.holdout,
              "recipe": RECIPE, "pretrain": PRETRAIN,
              "few_label_corruption": FEW_LABEL_CORRUPTION, "results": results,

@@ -87,6 +87,17 @@ def test_literature_holdout_never_reads_the_test_set(tmp_path):
     for bad in ("-5", "2000"):
         refused = _run(*args, "--holdout", bad)
         assert refused.returncode != 0 and "--holdout must be" in refused.stderr
+    # --seeds runs only the given seeds of each row; seed 0 rows need 0.
+    only = tmp_path / "seeds.json"
+    args = ("literature.py", "--data", str(tmp_path), "--datasets", "mnist",
+            "--quick", "--holdout", "200", "--only", "sgd-halving",
+            "sknets-defaults", "--json", str(only))
+    process = _run(*args, "--seeds", "1", "3")
+    assert process.returncode == 0, process.stderr
+    report = json.loads(only.read_text())
+    assert [(r["config"], r["seed"]) for r in report["results"]] == [
+        ("sknets-defaults", 1), ("sknets-defaults", 3)]
+    assert report["seeds_run"] == [1, 3]
 
 
 def test_few_label_draws_are_balanced_and_differ_by_seed(monkeypatch):
