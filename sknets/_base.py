@@ -21,7 +21,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._callbacks import EpochTasks, fit_tasks
 from ._engine.errors import DivergenceError
-from ._engine.layers import Activation
 from ._engine.network import as_network_input, build_mlp
 from ._engine.optimizers import make_optimizer
 from ._engine.schedules import make_schedule
@@ -512,14 +511,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             rows = rows[np.linspace(0, len(rows) - 1, _DEAD_CHECK_ROWS).astype(int)]
         hint = ", or try batch_norm=True" if "batch_norm" in self.get_params() else ""
         reported = self.__dict__.get("_pretrain_dead_layers", ())
-        out = X[rows]
-        depth = 0
         with np.errstate(over="ignore", invalid="ignore"):
-            for layer in network.layers[: getattr(network, "code_stop", None)]:
-                out = layer.forward(out)
-                if not isinstance(layer, Activation):
-                    continue
-                depth += 1
+            layers = network.hidden_outputs(
+                X[rows], stop=getattr(network, "code_stop", None))
+            for depth, (layer, out) in enumerate(layers, start=1):
                 if layer.name != "relu":
                     continue
                 n_dead = _mostly_dead(out)

@@ -181,6 +181,19 @@ class Network:
             out[row : row + Z.shape[0]] = Z
         return out
 
+    def hidden_outputs(self, X, stop=None):
+        """Yield ``(layer, A)`` for each ``Activation`` layer before ``stop``.
+
+        ``A`` is that hidden layer's output over ``X`` in inference mode,
+        computed in chunks (:meth:`predict`) from the previous one.
+        """
+        start = 0
+        for index, layer in enumerate(self.layers[:stop]):
+            if isinstance(layer, Activation):
+                X = self.predict(X, start=start, stop=index + 1)
+                start = index + 1
+                yield layer, X
+
     def penalty(self, alpha, l1_alpha, denominator):
         """Weight-decay term of the loss: ``(alpha/2 |W|^2 + l1 |W|_1) / n``."""
         # A batch of zero total weight carries no penalty either.

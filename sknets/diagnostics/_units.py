@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from .._autoencoder import AutoencoderTransformer
-from .._engine.layers import Activation, BatchNorm
+from .._engine.layers import BatchNorm
 from ._estimator import (
     _final_step,
     _initial_network,
@@ -136,13 +136,9 @@ def _hidden_activations(estimator, X, y=None, n_samples=None, random_state=0):
         # Normalise with the statistics of X, as training would from the
         # first minibatch, not with the placeholder population (0, 1).
         network.set_population_statistics(lambda: [(X_net, None)])
-    out, start = [], 0
     with np.errstate(over="ignore", under="ignore"):
-        for index, layer in enumerate(network.layers):
-            if isinstance(layer, Activation):
-                X_net = network.predict(X_net, start=start, stop=index + 1)
-                start = index + 1
-                out.append((f"hidden{len(out) + 1}", layer.name, X_net))
+        out = [(f"hidden{depth}", layer.name, A) for depth, (layer, A)
+               in enumerate(network.hidden_outputs(X_net), start=1)]
     return out, fitted
 
 
