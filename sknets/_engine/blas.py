@@ -89,6 +89,28 @@ def _self_test(functions):
 
 
 _FUNCTIONS = None
+_GET_NUM_THREADS = False  # not looked up yet
+
+
+def num_threads():
+    """Threads of numpy's OpenBLAS at this moment, or None if it cannot say.
+
+    Read through ctypes on every call (a cheap C call), since threadpoolctl
+    or joblib may change it between calls.
+    """
+    global _GET_NUM_THREADS
+    if _GET_NUM_THREADS is False:
+        _GET_NUM_THREADS = None
+        try:
+            path = _numpy_openblas()
+            if path is not None:
+                function = ctypes.CDLL(str(path)).scipy_openblas_get_num_threads64_
+                function.restype = ctypes.c_int
+                function.argtypes = []
+                _GET_NUM_THREADS = function
+        except Exception:  # pragma: no cover - another BLAS layout
+            pass
+    return None if _GET_NUM_THREADS is None else int(_GET_NUM_THREADS())
 
 
 def _functions(x, y):

@@ -11,8 +11,10 @@ outputs and work arrays live in per-layer buffers (``_buffer``) reused by the
 next minibatch, so that after the first one a training step allocates no
 batch-sized array; an output is valid until the next training forward. Inference
 (``training=False``) writes nothing to the layer, so that several threads can
-predict at once. Non-trainable state (batch-normalisation population
-statistics) lives in ``state``, apart from the trainable arrays.
+predict at once, and computes each row of its products as it would be alone
+(:mod:`.products`), so that a row's output never depends on the other rows.
+Non-trainable state (batch-normalisation population statistics) lives in
+``state``, apart from the trainable arrays.
 """
 
 import numpy as np
@@ -20,6 +22,7 @@ import scipy.sparse as sp
 
 from .activations import ACTIVATIONS, SCRATCH_DTYPES
 from .initializers import init_weights
+from .products import inference_product
 
 
 class Layer:
@@ -105,7 +108,7 @@ class Dense(Layer):
                 sample_weight=None):
         W = self.params["W"]
         if not training:
-            Z = X @ W
+            Z = inference_product(X, W)
         else:
             self._cache_X = X
             Z = self._buffer("_cache_out", X.shape[0], self.n_out, W.dtype)
@@ -374,7 +377,7 @@ class TiedDense(Layer):
             Z = np.dot(H, W.T, out=self._buffer("_cache_out", H.shape[0],
                                                  W.shape[0], W.dtype))
         else:
-            Z = H @ W.T
+            Z = inference_product(H, W.T)
         Z += self.params["c"]
         return Z
 
