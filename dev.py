@@ -3,6 +3,10 @@
 
 Each task creates a virtual environment in ``.venv`` (once), installs sknets
 and what the task needs into it from PyPI, then runs. Only python3 is needed.
+
+``test`` runs the whole suite as the machine is set up, then the tests
+marked ``numerics`` again under two older OpenBLAS kernels that the CPU
+supports and with one BLAS thread, so that no result depends on the kernel.
 """
 
 import os
@@ -17,9 +21,9 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
-def run(*args):
+def run(*args, env=None):
     print("+", " ".join(str(a) for a in args), flush=True)
-    subprocess.run([str(a) for a in args], check=True, cwd=ROOT)
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, env=env)
 
 
 def setup(extras):
@@ -36,11 +40,81 @@ def demo():
     run(PYTHON, "examples/digits_quickstart.py")
 
 
+# OpenBLAS kernels from newest to oldest, with the CPU flags each needs.
+KERNELS = [
+    ("SkylakeX", {"avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"}),
+    ("Haswell", {"avx2", "fma"}),
+    ("SandyBridge", {"avx"}),
+    ("Prescott", {"pni"}),  # SSE3
+]
+# Position in KERNELS of the names threadpoolctl reports for a kernel.
+RANKS = {"sapphirerapids": -1, "cooperlake": -1, "skylakex": 0, "haswell": 1,
+         "zen": 1, "sandybridge": 2, "nehalem": 3, "katmai": 3, "prescott": 3}
+
+
+def cpu_flags():
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def blas_kernel(env=None):
+    """The OpenBLAS kernel numpy runs in a child process with ``env``, or None."""
+    code = ("import numpy; from threadpoolctl import threadpool_info as i; "
+            "print(next((x.get('architecture') for x in i() "
+            "if x.get('internal_api') == 'openblas'), ''))")
+    out = subprocess.run([str(PYTHON), "-c", code], env=env, cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    return out.strip() or None
+
+
+def other_kernels(current, count=2):
+    """Up to ``count`` kernels older than ``current`` that this CPU runs.
+
+    Only older ones: a machine may set OPENBLAS_CORETYPE because a newer
+    kernel misbehaves on it, and older kernels use a subset of the
+    instructions of newer ones.
+    """
+    rank = RANKS.get(current.lower(), len(KERNELS))  # unknown: take it as old
+    flags = cpu_flags()
+    return [name for i, (name, needs) in enumerate(KERNELS)
+            if i > rank and needs <= flags][:count]
+
+
+def numerics_configurations():
+    """``(label, env)`` for the reruns of the numerically sensitive tests.
+
+    Set only in the child processes started here, never in the caller's
+    environment.
+    """
+    configurations = []
+    current = blas_kernel()
+    if current is not None:
+        for kernel in other_kernels(current):
+            configurations.append(
+                (f"OPENBLAS_CORETYPE={kernel}",
+                 {**os.environ, "OPENBLAS_CORETYPE": kernel}))
+        configurations.append(
+            ("OPENBLAS_NUM_THREADS=1", {**os.environ, "OPENBLAS_NUM_THREADS": "1"}))
+    return current, configurations
+
+
 def test():
-    """Lint, then the test suite."""
+    """Lint, the test suite, then its numerics under other BLAS kernels."""
     setup("dev")
     run(BIN / "ruff", "check", "sknets", "tests", "examples", "benchmarks", "dev.py")
     run(PYTHON, "-m", "pytest", "tests", "sknets", "--doctest-modules", "-q")
+    current, configurations = numerics_configurations()
+    print(f"numpy's OpenBLAS kernel here: {current}", flush=True)
+    for label, env in configurations:
+        print(f"+ {label}: kernel {blas_kernel(env)}", flush=True)
+        run(PYTHON, "-m", "pytest", "tests", "-m", "numerics", "-q",
+            "-p", "no:cacheprovider", env=env)
 
 
 def docs():
