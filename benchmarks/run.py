@@ -234,6 +234,16 @@ def run_suite(quick):
     rows.append(row("floor: forward products, 10000 rows", floor, floor[0]))
     rows.append(row("sknets predict_proba, 10000 rows", ours, floor[0],
                     x_floor_paired=ratio))
+    # One row at a time (100 calls), where tiles of rows cost the most: a row
+    # alone is computed over a tile of at least 16 rows (256 for the output
+    # layer here), so that it comes out as it does among others.
+    one, floor_one = X_pred[:1], floor_predict(X_pred[:1], widths)
+    ours, floor, ratio = alternated(
+        lambda: [clf.predict_proba(one) for _ in range(100)],
+        lambda: [floor_one() for _ in range(100)], repeats)
+    rows.append(row("floor: forward products, 1 row, 100 calls", floor, floor[0]))
+    rows.append(row("sknets predict_proba, 1 row, 100 calls", ours, floor[0],
+                    x_floor_paired=ratio))
     # Small data, where per-call overhead dominates: a whole fit on digits.
     Xd, yd = load_digits(return_X_y=True)
     Xd = (Xd / 16).astype(np.float32)
