@@ -4,7 +4,6 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import (
@@ -14,6 +13,7 @@ from ._base import (
     _check_weights,
     _network_input,
     _ParameterList,
+    partial_fit_method,
 )
 from ._engine.network import build_autoencoder
 from ._sklearn_compat import (
@@ -130,6 +130,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Hold out ``validation_fraction`` of the data and stop when its
         reconstruction loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs; the best epoch's weights are restored.
+        ``partial_fit`` is then unavailable.
 
     validation_fraction : float, default=0.1
         Fraction held out for early stopping.
@@ -390,10 +391,23 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         -------
         self : AutoencoderTransformer
             The fitted transformer.
+
+        Raises
+        ------
+        sknets.exceptions.DivergenceError
+            If the loss or the parameters become non-finite and the
+            divergence guard cannot recover; a ``ValueError`` subclass.
+
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            If training stops at ``max_iter`` epochs (iterations for 'lbfgs')
+            or, for 'lbfgs', at ``max_fun`` loss evaluations, before
+            converging.
         """
         return self._fit(X, None, sample_weight)
 
-    @available_if(lambda est: est._check_partial_fit_solver())
+    @partial_fit_method
     def partial_fit(self, X, y=None, sample_weight=None):
         """One epoch on ``X``, continuing the weights and optimiser state.
 
@@ -410,6 +424,15 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         -------
         self : AutoencoderTransformer
             The updated transformer.
+
+        Raises
+        ------
+        ValueError
+            With ``early_stopping=True``: "partial_fit does not support
+            early_stopping=True". The exception is also an
+            ``AttributeError``, raised on access: ``hasattr(est,
+            "partial_fit")`` is False then, as it is for ``solver='lbfgs'``
+            (an ``AttributeError`` only).
         """
         self._validate_params()
         return self._partial_fit(X, None, sample_weight)

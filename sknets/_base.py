@@ -7,6 +7,8 @@ record.
 """
 
 import copy
+import functools
+import types
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -152,6 +154,36 @@ class _ParameterList(list):
                 f"Expected an array of shape {target.shape}, got {value.shape}."
             )
         target[...] = value
+
+
+class PartialFitUnavailableError(AttributeError, ValueError):
+    """``partial_fit`` cannot run with the estimator's current parameters.
+
+    An AttributeError, so that ``hasattr(est, "partial_fit")`` is False and
+    scikit-learn's estimator checks, which call ``partial_fit`` wherever it
+    exists, skip it; a ValueError, which scikit-learn's MLPs raise for
+    ``partial_fit`` with ``early_stopping=True``. scikit-learn's
+    ``NotFittedError`` is both types for the same kind of reason.
+    """
+
+
+class partial_fit_method:
+    """Decorator of ``partial_fit``: hidden where it cannot run.
+
+    As ``sklearn.utils.metaestimators.available_if``, except that accessing
+    the method raises :meth:`BaseMLP._check_partial_fit`'s exception itself
+    (``available_if`` turns every exception into a plain AttributeError).
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+        functools.update_wrapper(self, fn)
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.fn
+        obj._check_partial_fit()
+        return types.MethodType(self.fn, obj)
 
 
 class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
@@ -366,16 +398,18 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         n_val = int(np.ceil(self.validation_fraction * len(indices)))
         if len(indices) >= 4:
             n_val = max(n_val, 2)
-        try:
-            train, val = train_test_split(
-                indices, test_size=n_val, random_state=seed,
-                stratify=self._stratify(y),
-            )
-        except ValueError:
-            # Too few members in some class to stratify: split at random.
-            train, val = train_test_split(
-                indices, test_size=n_val, random_state=seed
-            )
+        stratify = self._stratify(y)
+        if stratify is not None:
+            _, counts = np.unique(stratify, return_counts=True)
+            # A class of one sample is train_test_split's error, which names
+            # it, as in scikit-learn. Too few rows on one side for one of each
+            # class (scikit-learn raises there too) is only a small data set:
+            # split at random.
+            if counts.min() > 1 and min(n_val, len(indices) - n_val) < len(counts):
+                stratify = None
+        train, val = train_test_split(
+            indices, test_size=n_val, random_state=seed, stratify=stratify
+        )
         if len(val) < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
@@ -530,16 +564,19 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                         stacklevel=3,
                     )
 
-    def _check_partial_fit_solver(self):
+    def _check_partial_fit(self):
+        """Raise what accessing ``partial_fit`` raises where it cannot run."""
         if self.solver not in STOCHASTIC_SOLVERS:
             raise AttributeError(
+                f"This {type(self).__name__!r} has no attribute 'partial_fit': "
                 "partial_fit is only available for stochastic optimizers. "
                 f"{self.solver} is not stochastic."
             )
         if self.early_stopping:
             # One pass over a chunk has no epochs to stop early.
-            raise AttributeError("partial_fit does not support early_stopping=True.")
-        return True
+            raise PartialFitUnavailableError(
+                "partial_fit does not support early_stopping=True"
+            )
 
     @with_callbacks
     def _partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -697,18 +734,36 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             network.set_population_statistics(lambda: [(X, sample_weight)])
         if not network.is_finite():
             raise DivergenceError(
-                "L-BFGS produced non-finite parameters; normalise the inputs "
-                "(e.g. StandardScaler) or increase alpha."
+                "L-BFGS produced non-finite parameters. The input data may "
+                "contain large values: scale the inputs (e.g. with "
+                "StandardScaler) or increase alpha."
             )
         if result.status != 0:
-            warnings.warn(
-                f"lbfgs failed to converge after {result.nit} iteration(s) "
-                f"(status={result.status}):\n{result.message}\n\nIncrease the "
-                f"number of iterations (max_iter={self.max_iter}) or scale the data.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+            warnings.warn(self._lbfgs_warning(result), ConvergenceWarning,
+                          stacklevel=2)
         return result
+
+    def _lbfgs_warning(self, result):
+        """scikit-learn's message for an unconverged L-BFGS run, naming the
+        budget (``max_iter`` or ``max_fun``) that stopped it."""
+        message = (
+            f"lbfgs failed to converge after {result.nit} iteration(s) "
+            f"(status={result.status}):\n{result.message}\n"
+        )
+        if result.nit >= self.max_iter:
+            message += (
+                "\nIncrease the number of iterations to improve the "
+                f"convergence (max_iter={self.max_iter})."
+            )
+        elif result.nfev >= self.max_fun:
+            message += (
+                "\nIncrease the number of loss function calls to improve the "
+                f"convergence (max_fun={self.max_fun})."
+            )
+        return message + (
+            "\nYou might also want to scale the data as shown in:\n"
+            "    https://scikit-learn.org/stable/modules/preprocessing.html"
+        )
 
     def _record(self, network, state, result, n_outputs, sizes, validation):
         """Copy the engine's result into scikit-learn-named fitted attributes."""

@@ -6,11 +6,10 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ._base import BaseMLP
+from ._base import BaseMLP, partial_fit_method
 from ._sklearn_compat import StrOptions, _fit_context
 
 # Parameter documentation shared by both estimators.
@@ -91,10 +90,11 @@ _COMMON_PARAMETERS = """\
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified for
-        classifiers) and stop when the validation score (accuracy, or R^2 for
-        regressors; see ``scoring``) has not improved by ``tol`` for
+        classifiers, so a class with a single sample is an error, as in
+        scikit-learn) and stop when the validation score (accuracy, or R^2
+        for regressors; see ``scoring``) has not improved by ``tol`` for
         ``n_iter_no_change`` epochs; the best epoch's parameters are
-        restored.
+        restored. ``partial_fit`` is then unavailable.
 
     validation_fraction : float, default=0.1
         Fraction of the training data held out when ``early_stopping=True``
@@ -284,6 +284,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             names).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a label indicator matrix for multilabel targets.
+            A single class is fitted, as by scikit-learn: ``predict``
+            returns it.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the training samples in the loss, the validation split
             and the validation score (multiplied by the class weights).
@@ -299,10 +301,28 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         -------
         self : MLPClassifier
             The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If ``early_stopping=True`` and a class has a single sample, so
+            that the validation split cannot be stratified (the error of
+            :func:`~sklearn.model_selection.train_test_split`, as in
+            scikit-learn).
+        sknets.exceptions.DivergenceError
+            If the loss or the parameters become non-finite and the
+            divergence guard cannot recover; a ``ValueError`` subclass.
+
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            If training stops at ``max_iter`` epochs (iterations for 'lbfgs')
+            or, for 'lbfgs', at ``max_fun`` loss evaluations, before
+            converging.
         """
         return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
-    @available_if(lambda est: est._check_partial_fit_solver())
+    @partial_fit_method
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch of training on ``(X, y)``, continuing where the last left.
@@ -328,6 +348,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         -------
         self : MLPClassifier
             The updated estimator.
+
+        Raises
+        ------
+        ValueError
+            With ``early_stopping=True``, as scikit-learn: "partial_fit does
+            not support early_stopping=True". The exception is also an
+            ``AttributeError``, raised on access: ``hasattr(est,
+            "partial_fit")`` is False then, as it is for ``solver='lbfgs'``
+            (an ``AttributeError`` only).
         """
         return self._partial_fit_classifier(X, y, sample_weight, classes)
 
@@ -371,12 +400,6 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                     "warm_start can only be used where `y` has the same classes "
                     f"as in the previous call to fit. Previously got "
                     f"{self.classes_}, `y` has {binarizer.classes_}."
-                )
-            if len(binarizer.classes_) < 2:
-                raise ValueError(
-                    "MLPClassifier needs samples of at least 2 classes in the "
-                    "data, but the data contains only one class: "
-                    f"{binarizer.classes_.tolist()[0]!r}."
                 )
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_
@@ -454,7 +477,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         proba : ndarray of shape (n_samples, n_classes)
             Class probabilities, columns in the order of ``classes_``
             (independent label probabilities for multilabel targets); float32
-            for float32 input, float64 otherwise.
+            for float32 input, float64 otherwise. A model fitted on a single
+            class has two columns, as scikit-learn's: that class's
+            probability, then its complement.
         """
         outputs = self._forward(X)
         if self.n_outputs_ == 1 and self._label_binarizer.y_type_ == "binary":
@@ -591,10 +616,23 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         -------
         self : MLPRegressor
             The fitted estimator.
+
+        Raises
+        ------
+        sknets.exceptions.DivergenceError
+            If the loss or the parameters become non-finite and the
+            divergence guard cannot recover; a ``ValueError`` subclass.
+
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            If training stops at ``max_iter`` epochs (iterations for 'lbfgs')
+            or, for 'lbfgs', at ``max_fun`` loss evaluations, before
+            converging.
         """
         return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
-    @available_if(lambda est: est._check_partial_fit_solver())
+    @partial_fit_method
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch of training on ``(X, y)``, continuing where the last left.
@@ -615,6 +653,15 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         -------
         self : MLPRegressor
             The updated estimator.
+
+        Raises
+        ------
+        ValueError
+            With ``early_stopping=True``, as scikit-learn: "partial_fit does
+            not support early_stopping=True". The exception is also an
+            ``AttributeError``, raised on access: ``hasattr(est,
+            "partial_fit")`` is False then, as it is for ``solver='lbfgs'``
+            (an ``AttributeError`` only).
         """
         return self._partial_fit(X, y, sample_weight)
 

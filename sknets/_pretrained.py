@@ -5,7 +5,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ._autoencoder import AutoencoderTransformer
@@ -15,10 +14,12 @@ from ._base import (
     _check_weights,
     _mostly_dead,
     _network_input,
+    partial_fit_method,
 )
 from ._callbacks import stage
 from ._engine.activations import ACTIVATIONS
 from ._engine.layers import BatchNorm
+from ._engine.products import inference_product
 from ._mlp import MLPClassifier, MLPRegressor, _docstring
 from ._sklearn_compat import (
     Interval,
@@ -162,7 +163,8 @@ class _PretrainMixin:
             W, b = encoder.params["W"].copy(), encoder.params["b"].copy()
             # Statistics of the layer's pre-activation, for batch-norm layers
             # to start out as the identity on it.
-            pre = codes @ W + b
+            # (The product as the encoder's transform computes it, row by row.)
+            pre = inference_product(codes, W) + b
             if self._warn_if_dead(pre, depth):
                 dead.add(depth + 1)
             layers.append((W, b, pre.mean(axis=0), pre.var(axis=0)))
@@ -329,10 +331,35 @@ class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
         -------
         self : StackedPretrainedClassifier
             The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If ``early_stopping=True`` and a class has a single labeled
+            sample, so that the validation split cannot be stratified (the
+            error of :func:`~sklearn.model_selection.train_test_split`, as in
+            scikit-learn).
+        sknets.exceptions.DivergenceError
+            If the loss or the parameters become non-finite and the
+            divergence guard cannot recover; a ``ValueError`` subclass.
+
+        Warns
+        -----
+        UserWarning
+            With ``unlabeled_label=None``, if ``y`` looks like scikit-learn's
+            semi-supervised convention: the label -1 among at least two
+            non-negative integer classes, on more than half of the samples
+            or at least twice as often as any other label. Those samples
+            are fitted as a class -1, which the model then predicts; pass
+            ``unlabeled_label=-1`` if they are unlabeled.
+        sklearn.exceptions.ConvergenceWarning
+            If fine-tuning stops at ``max_iter`` epochs (iterations for
+            'lbfgs') or, for 'lbfgs', at ``max_fun`` loss evaluations, before
+            converging.
         """
         return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
-    @available_if(lambda est: est._check_partial_fit_solver())
+    @partial_fit_method
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch of fine-tuning on the labeled rows of ``(X, y)``.
@@ -356,6 +383,21 @@ class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
         -------
         self : StackedPretrainedClassifier
             The updated estimator.
+
+        Raises
+        ------
+        ValueError
+            With ``early_stopping=True``, as scikit-learn's MLPs: "partial_fit
+            does not support early_stopping=True". The exception is also an
+            ``AttributeError``, raised on access: ``hasattr(est,
+            "partial_fit")`` is False then, as it is for ``solver='lbfgs'``
+            (an ``AttributeError`` only).
+
+        Warns
+        -----
+        UserWarning
+            With ``unlabeled_label=None``, if the chunk's ``y`` looks like
+            scikit-learn's semi-supervised convention, as in :meth:`fit`.
         """
         labeled = self._labeled_rows(np.asarray(y))
         if labeled is not None:
@@ -377,6 +419,7 @@ class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
 
     def _labeled_rows(self, y):
         if self.unlabeled_label is None:
+            _warn_if_semi_supervised(y)
             return None
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y)
@@ -386,6 +429,40 @@ class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
                 "no unlabeled rows."
             )
         return y != self.unlabeled_label
+
+
+def _warn_if_semi_supervised(y):
+    """Warn when ``y`` looks like it marks unlabeled rows with -1.
+
+    scikit-learn's semi-supervised estimators mark unlabeled samples with -1
+    among non-negative integer classes; with ``unlabeled_label=None`` they
+    would be fitted, and predicted, as a class of their own. The labels are
+    taken for that convention when they are -1 and at least two non-negative
+    integers, and -1 is more than half of the rows or at least twice as
+    frequent as any other label: a -1/1 binary problem never warns.
+    """
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1 or y.dtype.kind not in "iuf":
+        return
+    labels, counts = np.unique(y, return_counts=True)
+    is_unlabeled = labels == -1
+    others = labels[~is_unlabeled]
+    if (not is_unlabeled.any() or len(others) < 2 or np.any(others < 0)
+            or np.any(others != np.round(others))):
+        return
+    n_unlabeled = int(counts[is_unlabeled][0])
+    if 2 * n_unlabeled > len(y) or n_unlabeled >= 2 * counts[~is_unlabeled].max():
+        warnings.warn(
+            f"y has the label -1 on {n_unlabeled} of its {len(y)} samples, more "
+            "than any other label, among non-negative integer classes: "
+            "scikit-learn's convention for unlabeled samples. With "
+            "unlabeled_label=None they are fitted, and predicted, as a class "
+            "-1; pass unlabeled_label=-1 to use them for pre-training only (or "
+            "ignore this warning if -1 is a class).",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 class StackedPretrainedRegressor(_PretrainMixin, MLPRegressor):
@@ -433,6 +510,19 @@ class StackedPretrainedRegressor(_PretrainMixin, MLPRegressor):
         -------
         self : StackedPretrainedRegressor
             The fitted estimator.
+
+        Raises
+        ------
+        sknets.exceptions.DivergenceError
+            If the loss or the parameters become non-finite and the
+            divergence guard cannot recover; a ``ValueError`` subclass.
+
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            If fine-tuning stops at ``max_iter`` epochs (iterations for
+            'lbfgs') or, for 'lbfgs', at ``max_fun`` loss evaluations, before
+            converging.
         """
         return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
@@ -465,6 +555,8 @@ _UNLABELED_PARAMETER = """\
         take part in pre-training only. -1 is scikit-learn's convention; it is
         not the default because -1 is also a common class label (binary
         problems coded -1/1), whose samples would then silently be dropped.
+        With None, ``fit`` warns when ``y`` looks like that convention (see
+        its Warns section).
 """
 
 _SHARED = """

@@ -14,7 +14,7 @@ or where sknets deliberately differs from its MLP:
   (``DivergenceError`` from the divergence guard, or that ValueError) or
   leaves finite weights;
 - negative sample weights are rejected (scikit-learn's MLP accepts them);
-- a classifier needs two classes (scikit-learn's MLP fits one);
+- a classifier fitted on a single class predicts it, as scikit-learn's MLP;
 - class labels that mix strings and numbers raise scikit-learn's "Mix of
   label input types" (its MLP crashes in ``np.unique`` with a TypeError);
 - ``AutoencoderTransformer`` ignores ``y``, whatever its length or content.
@@ -387,10 +387,13 @@ def test_one_sample_is_enough_without_classes(name):
 
 
 @pytest.mark.parametrize("name", CLASSIFIERS)
-def test_classifier_needs_two_classes(name):
+def test_one_sample_of_one_class_is_fitted_and_predicted(name):
+    # As scikit-learn's MLPClassifier (the test of the same behaviour on more
+    # data is in test_sklearn_behaviour.py).
     X, _ = make_data(name, n=1)
-    with pytest.raises(ValueError, match="at least 2 classes"):
-        new(name).fit(X, [1])
+    est = fit(new(name), X, [1])
+    assert_fitted_finite(est)
+    assert_array_equal(est.predict(X), [1])
 
 
 # --------------------------------------------------------------------------

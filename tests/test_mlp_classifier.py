@@ -964,7 +964,6 @@ BAD_DATA = [
     (lambda X, y: (X[:, 0], y), ValueError, "Expected 2D array, got 1D array"),
     (lambda X, y: (X.reshape(len(X), 8, 8), y), ValueError, "Found array with dim 3"),
     (lambda X, y: (X[:0], y[:0]), ValueError, "0 sample"),
-    (lambda X, y: (X, np.full(len(y), 4)), ValueError, "at least 2 classes"),
     (lambda X, y: (X, y[:-1]), ValueError, "inconsistent numbers of samples"),
     (lambda X, y: (X, np.where(y > 4, np.nan, y)), ValueError, "NaN"),
     (lambda X, y: (X, y + 0.5), ValueError, "Unknown label type"),
@@ -975,7 +974,7 @@ BAD_DATA = [
 
 @pytest.mark.parametrize(
     "make_bad, error, message", BAD_DATA,
-    ids=["nan", "inf", "-inf", "1d", "3d", "empty", "one-class", "length-mismatch",
+    ids=["nan", "inf", "-inf", "1d", "3d", "empty", "length-mismatch",
          "nan-y", "continuous-y", "short-y"],
 )
 def test_bad_training_data_is_refused_before_training(
@@ -1060,8 +1059,8 @@ def test_bad_data_at_predict_time_is_refused(small_digits, make_bad, message):
     "failing_fit",
     [
         lambda c, X, y: c.fit(_with(X, 0, 0, np.nan), y),
-        # different width and one class: n_features_in_ must not change
-        lambda c, X, y: c.fit(X[:, :10], np.zeros(len(y))),
+        # different width and continuous y: n_features_in_ must not change
+        lambda c, X, y: c.fit(X[:, :10], y + 0.5),
         lambda c, X, y: c.set_params(hidden_layer_sizes=(10.5,)).fit(X, y),
         lambda c, X, y: c.set_params(solver="lbfgs", dropout=0.5).fit(X, y),
         lambda c, X, y: c.set_params(solver="bogus").fit(X, y),
@@ -1072,7 +1071,7 @@ def test_bad_data_at_predict_time_is_refused(small_digits, make_bad, message):
         # (float32 X @ W overflows, so every retry has a non-finite loss)
         lambda c, X, y: c.set_params(warm_start=True).fit(X * 1e38, y),
     ],
-    ids=["nan", "narrow-one-class", "float-size", "lbfgs-dropout", "bad-solver",
+    ids=["nan", "narrow-continuous-y", "float-size", "lbfgs-dropout", "bad-solver",
          "unseen-y_val", "y_val-length", "diverging-warm-start"],
 )
 def test_failing_fit_leaves_a_fitted_model_unchanged(small_digits, failing_fit):
@@ -1093,8 +1092,8 @@ def test_failing_fit_keeps_feature_names_of_the_previous_fit(small_digits):
     df = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
     clf = fit_quietly(small(max_iter=3), df, y)
     names = clf.feature_names_in_.copy()
-    with pytest.raises(ValueError, match="at least 2 classes"):
-        clf.fit(X[:, :5], np.ones(len(y)))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        clf.fit(X[:, :5], np.ones(len(y)) + 0.5)
     assert_array_equal(clf.feature_names_in_, names)
     assert clf.n_features_in_ == X.shape[1]
     clf.predict(df)  # still accepts the original frame

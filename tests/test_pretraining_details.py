@@ -109,8 +109,8 @@ def test_label_errors_come_before_pretraining(monkeypatch):
         raise AssertionError("pre-training ran")
 
     monkeypatch.setattr(StackedPretrainedClassifier, "_pretrain", fail)
-    with pytest.raises(ValueError, match="at least 2 classes"):
-        small().fit(X01, np.zeros(len(X01)))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        small().fit(X01, np.linspace(0, 1, len(X01)))
 
 
 def test_autoencoder_counts_its_layers_and_checks_its_gradients():

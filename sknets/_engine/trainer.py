@@ -212,8 +212,8 @@ class Trainer:
             if not net.is_finite():
                 raise DivergenceError(
                     "The exact batch-norm statistics are not finite: the "
-                    "network's activations overflow. Lower learning_rate_init "
-                    "or normalise the inputs."
+                    "network's activations overflow. Scale the inputs (e.g. "
+                    "with StandardScaler) or lower learning_rate_init."
                 )
             if best is not None:
                 # Score the model that is returned, not the one with the
@@ -322,8 +322,9 @@ class Trainer:
             raise DivergenceError(
                 f"Training diverged: the loss exploded in epoch {epoch} "
                 f"even after lowering the learning rate {self.max_recoveries} "
-                "times. Lower learning_rate_init, normalise the inputs (e.g. "
-                "StandardScaler) or add weight decay."
+                "times. The input data may contain large values: scale the "
+                "inputs (e.g. with StandardScaler), lower learning_rate_init "
+                "or add weight decay."
             )
         self.schedule.scale(0.1)
         warnings.warn(
