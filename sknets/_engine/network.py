@@ -21,14 +21,16 @@ from .layers import (
     TiedDense,
 )
 from .losses import LOSSES
+from .products import TILE_ROWS
 
 # Rows per chunk at inference, so that memory stays bounded on any input.
 # Small enough that a chunk's activations stay in cache between the matrix
 # product and the bias and activation passes over them: on MNIST's
 # 784-512-512-10 network, paired timings of 10000 rows gave 1.21-1.24x the
 # floor of their matrix products with 4096-row chunks against 1.14-1.18x
-# with 1024 (1.10x against 1.01x at a quieter moment).
-PREDICT_CHUNK_ROWS = 1024
+# with 1024 (1.10x against 1.01x at a quieter moment). It is also the largest
+# tile of rows of the inference products (see .products).
+PREDICT_CHUNK_ROWS = TILE_ROWS[-1]
 
 
 class Network:
