@@ -418,12 +418,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             return sample_weight
         if self._label_binarizer.y_type_ == "multilabel-indicator":
             raise ValueError("class_weight is not supported for multilabel targets.")
+        # A column vector is a 1-D target (compute_class_weight of
+        # scikit-learn 1.6 cannot hash its rows).
+        y = column_or_1d(y)
         if fitting:
             # From this fit's labels ('balanced'), kept for validation labels.
             self._class_weight = compute_class_weight(
                 self.class_weight, classes=self.classes_, y=y
             )
-        y = column_or_1d(y)
         weights = self._class_weight[np.searchsorted(self.classes_, y)]
         if sample_weight is None:
             return weights.astype(np.float64)
