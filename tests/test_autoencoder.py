@@ -309,6 +309,7 @@ def test_intercepts_can_be_assigned_like_coefs(small_digits):
     assert all(np.all(b == 0) for b in ae.intercepts_)
 
 
+@pytest.mark.numerics
 def test_denoising_autoencoder_trains_and_encodes_deterministically(digits_split):
     X_train, X_test = digits_split
     plain = fit_quietly(small(max_iter=15), X_train)
@@ -322,6 +323,7 @@ def test_denoising_autoencoder_trains_and_encodes_deterministically(digits_split
     assert denoising.loss_curve_[-1] > -denoising.score(X_train)
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("corruption, level", [("masking", 0.3), ("gaussian", 0.2)])
 def test_denoising_autoencoder_reconstructs_held_out_digits(digits_split,
                                                            corruption, level):
@@ -333,6 +335,7 @@ def test_denoising_autoencoder_reconstructs_held_out_digits(digits_split,
         reconstruct(untrained, X_test), X_test)
 
 
+@pytest.mark.numerics
 def test_sparsity_penalty_pulls_mean_code_activation_to_the_target(digits_split):
     X_train, X_test = digits_split
     target = 0.05
@@ -346,6 +349,7 @@ def test_sparsity_penalty_pulls_mean_code_activation_to_the_target(digits_split)
     assert abs(means[3.0] - target) < 0.5 * abs(means[0.0] - target), means
 
 
+@pytest.mark.numerics
 def test_early_stopping_monitors_validation_reconstruction_loss(small_digits):
     ae = fit_quietly(small(early_stopping=True, max_iter=40,
                            n_iter_no_change=3), small_digits)
@@ -360,6 +364,7 @@ def test_early_stopping_monitors_validation_reconstruction_loss(small_digits):
     assert -ae.score(small_digits) == pytest.approx(val_losses[-1], rel=0.2)
 
 
+@pytest.mark.numerics
 def test_early_stopping_stops_before_max_iter_on_a_plateau(small_digits):
     ae = small(early_stopping=True, max_iter=500, n_iter_no_change=2, tol=1e-2,
                learning_rate_init=0.05)
@@ -367,6 +372,7 @@ def test_early_stopping_stops_before_max_iter_on_a_plateau(small_digits):
     assert ae.n_iter_ < 500
 
 
+@pytest.mark.numerics
 def test_partial_fit_streams_chunks_and_improves(digits_split):
     X_train, X_test = digits_split
     ae = small()
@@ -391,6 +397,7 @@ def test_partial_fit_is_unavailable_where_it_does_not_apply():
     assert hasattr(small(), "partial_fit")
 
 
+@pytest.mark.numerics
 def test_warm_start_continues_from_the_fitted_weights(small_digits):
     ae = fit_quietly(small(max_iter=10), small_digits)
     first = list(ae.loss_curve_)
@@ -466,6 +473,7 @@ def test_zero_sample_weights_make_rows_irrelevant_to_the_score(small_digits):
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.numerics
 def test_held_out_reconstruction_improves_with_training(digits_split):
     X_train, X_test = digits_split
     untrained = fit_quietly(small(hidden_layer_sizes=(32,), max_iter=1,
@@ -479,6 +487,7 @@ def test_held_out_reconstruction_improves_with_training(digits_split):
     assert errors[-1] < 0.3 * errors[0], errors
 
 
+@pytest.mark.numerics
 def test_pipeline_with_autoencoder_features_classifies_digits():
     X_train, X_test, y_train, y_test = train_test_split(
         _DIGITS.data, Y_DIGITS, stratify=Y_DIGITS, random_state=0
@@ -492,9 +501,11 @@ def test_pipeline_with_autoencoder_features_classifies_digits():
     fit_quietly(pipe, X_train, y_train)
     assert pipe.named_steps["autoencodertransformer"].loss_function_ == (
         "squared_error")
-    assert pipe.score(X_test, y_test) > 0.9
+    # Measured 0.922-0.951 over 4 BLAS kernels and 10 seeds; chance is 0.1.
+    assert pipe.score(X_test, y_test) > 0.85
 
 
+@pytest.mark.numerics
 def test_grid_search_over_code_size_picks_the_best_score():
     X, y = _DIGITS.data[:600], Y_DIGITS[:600]
     pipe = make_pipeline(
@@ -511,9 +522,10 @@ def test_grid_search_over_code_size_picks_the_best_score():
     assert search.best_params_[key] == grid[key][int(np.argmax(scores))]
     # The wider code keeps more of the digits' information.
     assert search.best_params_[key] == (32,)
-    assert search.best_score_ > 0.8
+    assert search.best_score_ > 0.7  # measured 0.817-0.845; chance 0.1
 
 
+@pytest.mark.numerics
 def test_grid_search_on_the_autoencoder_alone_uses_reconstruction_score(
     small_digits,
 ):
@@ -527,6 +539,7 @@ def test_grid_search_on_the_autoencoder_alone_uses_reconstruction_score(
     assert search.best_params_ == {"hidden_layer_sizes": (32,)}
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_deep_nonlinear_autoencoder_beats_pca_at_the_same_code_size(
     digits_split, seed

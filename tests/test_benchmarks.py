@@ -28,6 +28,7 @@ def test_scripts_without_data_say_so_and_exit_cleanly(script, tmp_path):
     assert "SKNETS_DATA" in process.stdout and "Skipped" in process.stdout
 
 
+@pytest.mark.numerics
 @pytest.mark.skipif(not (DATA / "mnist.npz").exists(),
                     reason="MNIST not found (set SKNETS_DATA)")
 def test_literature_quick_run_writes_its_table(tmp_path, monkeypatch):

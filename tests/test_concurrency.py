@@ -26,9 +26,11 @@ from sknets import (
 from sknets._engine.network import PREDICT_CHUNK_ROWS
 
 # warnings.catch_warnings is not thread-safe: filter by marks instead.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+# numerics: the threads' predictions are compared with sequential ones.
+pytestmark = [
+    pytest.mark.numerics,
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+]
 
 N_THREADS = 8
 N_CALLS = 24

@@ -31,6 +31,7 @@ from sknets import (
 )
 
 pytestmark = [
+    pytest.mark.numerics,
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
 ]
 

@@ -61,6 +61,7 @@ def test_check_gradients_passes_on_correct_backprop(options, fitted):
         assert not hasattr(clf, "n_iter_")
 
 
+@pytest.mark.numerics
 def test_check_gradients_catches_a_wrong_backward(monkeypatch):
     forward, _ = activations.ACTIVATIONS["tanh"]
 
@@ -84,6 +85,7 @@ def test_check_gradients_uses_the_estimator_penalty():
     assert check_gradients(clf, X_SMALL, Y_SMALL, max_entries=None).passed
 
 
+@pytest.mark.numerics
 def test_quickstart_example_runs(capsys):
     path = Path(__file__).parents[1] / "examples" / "digits_quickstart.py"
     runpy.run_path(str(path), run_name="__main__")
@@ -117,6 +119,7 @@ def fitted(**params):
 # -- unit_statistics ----------------------------------------------------------------
 
 
+@pytest.mark.numerics
 @quiet
 @pytest.mark.parametrize("activation", ["tanh", "logistic"])
 def test_huge_weights_are_reported_saturated(activation):
@@ -132,6 +135,7 @@ def test_huge_weights_are_reported_saturated(activation):
     assert "StandardScaler" in report.findings[0].remedy
 
 
+@pytest.mark.numerics
 @quiet
 def test_relu_layer_with_negative_biases_is_reported_dead():
     clf = fitted(activation="relu")
@@ -149,6 +153,7 @@ def test_relu_layer_with_negative_biases_is_reported_dead():
     assert codes(report) == ["dead_units"]  # dead units are not also "constant"
 
 
+@pytest.mark.numerics
 @quiet
 def test_identical_units_are_reported_correlated():
     clf = fitted(activation="tanh")
@@ -163,6 +168,7 @@ def test_identical_units_are_reported_correlated():
     assert "correlated_units" in codes(report)
 
 
+@pytest.mark.numerics
 def test_unit_statistics_of_the_initial_network():
     clf = MLPClassifier(hidden_layer_sizes=(20, 10), activation="tanh",
                         random_state=0)
@@ -322,6 +328,7 @@ def test_findings_print_their_remedy():
 # -- check_overfit ------------------------------------------------------------
 
 
+@pytest.mark.numerics
 def test_correct_model_passes_the_overfit_check():
     clf = MLPClassifier(hidden_layer_sizes=(30,), random_state=0)
     report = check_overfit(clf, X_UNIT, Y_DIGITS, n_samples=200)

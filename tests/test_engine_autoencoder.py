@@ -90,6 +90,7 @@ def _expected_arrays(tied, sizes):
 # Back-propagation against central differences
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("sparsity", [False, True], ids=["no_sparsity", "sparsity"])
 @pytest.mark.parametrize("corruption", list(CORRUPTIONS))
 @pytest.mark.parametrize("sizes", [(4,), (5, 3)], ids=["one_layer", "two_layers"])
@@ -162,6 +163,7 @@ def test_sparsity_penalty_changes_the_encoder_gradient_only():
 # The check can fail: a wrong tied gradient is caught.
 
 
+@pytest.mark.numerics
 def test_gradcheck_detects_a_tied_decoder_that_drops_its_weight_gradient(
     monkeypatch,
 ):
@@ -184,6 +186,7 @@ def test_gradcheck_detects_a_tied_decoder_that_drops_its_weight_gradient(
         assert errors[name] < TOLERANCE, (name, errors[name])
 
 
+@pytest.mark.numerics
 def test_gradcheck_detects_an_encoder_that_overwrites_the_tied_gradient():
     net, X, sw = _autoencoder(sizes=(5, 3))
     encoders = [layer for layer in net.layers if isinstance(layer, Dense)]
@@ -197,6 +200,7 @@ def test_gradcheck_detects_an_encoder_that_overwrites_the_tied_gradient():
     assert errors["tieddense0.c"] < TOLERANCE
 
 
+@pytest.mark.numerics
 def test_gradcheck_detects_a_slightly_scaled_tied_gradient(monkeypatch):
     # A 0.1% error in the decoder's share of dW is ten times the tolerance.
     original = TiedDense.backward
@@ -213,6 +217,7 @@ def test_gradcheck_detects_a_slightly_scaled_tied_gradient(monkeypatch):
     assert errors["dense0.b"] < TOLERANCE
 
 
+@pytest.mark.numerics
 def test_gradcheck_detects_a_missing_sparsity_gradient(monkeypatch):
     monkeypatch.setattr(SparsityPenalty, "backward",
                         lambda self, dY, need_input_grad=True: dY)

@@ -84,6 +84,7 @@ def _structurally_zero(activation, batch_norm, dropout):
     return zero
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("dropout", [False, True], ids=["no_dropout", "dropout"])
 @pytest.mark.parametrize("batch_norm", [False, True], ids=["no_bn", "bn"])
 @pytest.mark.parametrize("loss", LOSS_NAMES)
@@ -204,6 +205,7 @@ def _max_error(activation="relu", loss="softmax_log_loss", batch_norm=False,
     return errors
 
 
+@pytest.mark.numerics
 def test_gradcheck_detects_a_wrong_relu_derivative(monkeypatch):
     forward, _ = activations.ACTIVATIONS["relu"]
 
@@ -220,6 +222,7 @@ def test_gradcheck_detects_a_wrong_relu_derivative(monkeypatch):
     assert errors["dense0.W"] > 1e-2
 
 
+@pytest.mark.numerics
 def test_gradcheck_detects_a_wrong_tanh_derivative(monkeypatch):
     forward, _ = activations.ACTIVATIONS["tanh"]
 
@@ -231,6 +234,7 @@ def test_gradcheck_detects_a_wrong_tanh_derivative(monkeypatch):
     assert max(_max_error("tanh", "squared_error").values()) > 1e-2
 
 
+@pytest.mark.numerics
 def test_gradcheck_detects_a_slightly_scaled_weight_gradient(monkeypatch):
     # A 0.1% error in one array is ten times the tolerance: the threshold
     # used above is discriminating, not just a catch for gross mistakes.
@@ -250,6 +254,7 @@ def test_gradcheck_detects_a_slightly_scaled_weight_gradient(monkeypatch):
             assert value < TOLERANCE, (name, value)
 
 
+@pytest.mark.numerics
 def test_gradcheck_detects_batch_norm_backward_that_ignores_the_statistics(
     monkeypatch,
 ):
@@ -268,6 +273,7 @@ def test_gradcheck_detects_batch_norm_backward_that_ignores_the_statistics(
     assert errors["dense2.W"] < TOLERANCE
 
 
+@pytest.mark.numerics
 def test_gradcheck_detects_a_dropout_backward_that_forgets_the_mask(monkeypatch):
     def unmasked_backward(self, dY, need_input_grad=True):
         return dY
@@ -277,6 +283,7 @@ def test_gradcheck_detects_a_dropout_backward_that_forgets_the_mask(monkeypatch)
     assert max(errors.values()) > 1e-2
 
 
+@pytest.mark.numerics
 def test_gradcheck_detects_a_missing_weight_decay_gradient(monkeypatch):
     monkeypatch.setattr(Network, "add_penalty_grad", lambda self, *args: None)
     errors = _max_error("tanh", "softmax_log_loss")

@@ -717,6 +717,7 @@ class JumpSchedule(Constant):
             self.learning_rate = self.huge
 
 
+@pytest.mark.numerics
 def test_trainer_restores_the_best_validation_epoch():
     X, Y = _classification(n=80)
     X_val, Y_val = _classification(n=40, seed=1)
@@ -797,6 +798,7 @@ def test_trainer_halves_the_rate_on_each_plateau():
     assert trainer.schedule.learning_rate == 0.00625
 
 
+@pytest.mark.numerics
 def test_trainer_halves_on_a_real_training_loss_plateau():
     X, Y = _classification()
     net = _net()
@@ -974,6 +976,7 @@ def test_minibatches_visit_every_training_row_once_per_epoch():
     np.testing.assert_array_equal(indices, [3, 5, 7, 11, 13, 17, 19, 22])
 
 
+@pytest.mark.numerics
 def test_train_lbfgs_reduces_the_loss_and_leaves_the_solution_in_the_network():
     X, Y = _classification()
     net = _net()

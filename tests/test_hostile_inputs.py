@@ -744,6 +744,7 @@ def _fit_recording(estimator, X, y):
     return _dead_layer_messages(record)
 
 
+@pytest.mark.numerics
 def test_a_fit_that_kills_its_relu_layers_says_so():
     # Unscaled digits (0-16) at rate 0.1: every unit of the first layer ends
     # below zero on every row, and the classifier is at chance level with a

@@ -45,6 +45,7 @@ def test_constrain_norm_leaves_weights_within_the_cap_bit_for_bit():
     np.testing.assert_array_equal(W, before)
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("solver", ["sgd", "adam", "adagrad"])
 def test_fitted_hidden_units_respect_the_cap_and_the_output_layer_is_free(solver):
     X, y = _digits()
@@ -75,6 +76,7 @@ def test_a_loose_cap_changes_nothing():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.numerics
 def test_max_norm_applies_to_partial_fit_and_the_regressor():
     X, y = _digits()
     reg = MLPRegressor(hidden_layer_sizes=(20,), solver="sgd",
@@ -85,6 +87,7 @@ def test_max_norm_applies_to_partial_fit_and_the_regressor():
     assert np.all(np.isfinite(reg.predict(X)))
 
 
+@pytest.mark.numerics
 def test_pretrained_classifier_caps_the_fine_tuned_weights():
     X, y = _digits()
     model = StackedPretrainedClassifier(

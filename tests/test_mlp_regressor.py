@@ -81,6 +81,7 @@ def hand_output_preactivation(reg, X):
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.numerics
 def test_squared_error_has_an_identity_output_and_loss_is_half_the_mse():
     X, y = linear_problem()
     reg = small(solver="lbfgs", alpha=0.0, dtype="float64").fit(X, y)
@@ -95,6 +96,7 @@ def test_squared_error_has_an_identity_output_and_loss_is_half_the_mse():
     assert reg.score(X, y) > 0.99
 
 
+@pytest.mark.numerics
 def test_poisson_loss_has_an_exp_output_and_positive_predictions():
     X, y = poisson_problem()
     assert np.any(y == 0)  # zero counts are valid targets
@@ -147,6 +149,7 @@ def test_poisson_stochastic_fit_predicts_positive_counts():
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_multi_output_targets_give_one_column_per_output(solver):
     X, Y = linear_problem(n_targets=3)
@@ -188,6 +191,7 @@ INVSCALING = {"sgd": dict(learning_rate_init=0.1, power_t=0.25),
               "adagrad": dict(learning_rate_init=0.2, power_t=0.25)}
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("learning_rate",
                          ["constant", "invscaling", "adaptive", "halving"])
 @pytest.mark.parametrize("solver", ["sgd", "adam", "adagrad", "lbfgs"])
@@ -211,6 +215,7 @@ def test_every_solver_and_schedule_reaches_a_good_r2(solver, learning_rate):
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize(
     "params",
     [dict(dropout=0.2), dict(input_dropout=0.1, dropout=0.1),
@@ -246,6 +251,7 @@ def test_dropout_is_the_plain_network_at_predict_time():
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.numerics
 def test_given_validation_set_is_scored_by_r2_and_best_epoch_restored():
     X, y = noisy_problem()
     X_tr, y_tr, X_val, y_val = X[:200], y[:200], X[200:], y[200:]
@@ -263,6 +269,7 @@ def test_given_validation_set_is_scored_by_r2_and_best_epoch_restored():
     assert reg.score(X_val, y_val) == pytest.approx(r2, abs=1e-12)
 
 
+@pytest.mark.numerics
 def test_each_epochs_validation_score_is_r2_of_the_model_after_that_epoch():
     # One epoch per warm-started fit: each call's best (only) epoch is the
     # model that is returned, so every recorded score can be recomputed.
@@ -276,7 +283,9 @@ def test_each_epochs_validation_score_is_r2_of_the_model_after_that_epoch():
             r2_score(y_val, reg.predict(X_val)), abs=1e-6
         )
     # Not minus the loss: a fitted model's R^2 is positive here.
-    assert reg.validation_scores_[-1] > 0.5
+    # It learns: measured 0.34-0.83 after 4 epochs over 4 BLAS kernels and
+    # 10 seeds (R^2 of predicting the mean: 0).
+    assert reg.validation_scores_[-1] > 0.2
 
 
 def test_internal_early_stopping_split_is_scored_by_r2(monkeypatch):
@@ -301,6 +310,7 @@ def test_internal_early_stopping_split_is_scored_by_r2(monkeypatch):
     assert reg.t_ == 210 * reg.n_iter_  # trained on the remaining rows only
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("n_targets", [1, 2])
 def test_scoring_loss_restores_the_epoch_with_the_lowest_validation_loss(n_targets):
     X, y = noisy_problem()

@@ -200,6 +200,7 @@ def test_docstring_documents_parameters_and_attributes_in_their_sections(kind):
     assert titles.count("Parameters") == titles.count("Attributes") == 1
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("early_stopping", [False, True])
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("kind", PAIRS)
@@ -280,6 +281,7 @@ def test_lbfgs_loss_is_the_same_quantity_as_sklearns(kind):
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("solver, rate", [("sgd", 0.05), ("adam", 0.005)])
 def test_partial_fit_in_chunks_matches_fit_accuracy(digits, solver, rate):
     X_tr, X_te, y_tr, y_te = digits
@@ -386,6 +388,7 @@ def test_partial_fit_with_balanced_class_weight_is_refused():
     small(class_weight={0: 2.0}).partial_fit(X, y, classes=np.arange(10))
 
 
+@pytest.mark.numerics
 def test_regressor_partial_fit_learns():
     X, y = regression_data(300)
     reg = small("regressor", solver="sgd")
@@ -395,6 +398,7 @@ def test_regressor_partial_fit_learns():
     assert reg.score(X, y) > 0.9
 
 
+@pytest.mark.numerics
 def test_partial_fit_continues_a_model_fitted_with_lbfgs():
     # After an lbfgs fit there is no optimiser state to continue: switching to
     # a stochastic solver, partial_fit must start one (not crash).
@@ -590,6 +594,7 @@ def imbalanced_problem(seed=0):
     return train_test_split(X, y, stratify=y, random_state=0)
 
 
+@pytest.mark.numerics
 def test_balanced_class_weight_improves_minority_recall():
     X_tr, X_te, y_tr, y_te = imbalanced_problem()
     params = dict(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01,
@@ -690,6 +695,7 @@ def multilabel_problem():
     return X, np.column_stack([y % 2 == 0, y >= 5, y % 3 == 0]).astype(int)
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("params", [dict(), dict(early_stopping=True),
                                     dict(solver="lbfgs")],
                          ids=["adam", "early-stopping", "lbfgs"])
@@ -705,7 +711,9 @@ def test_multilabel_classifier_end_to_end(params):
     assert proba.shape == (300, 3)
     assert np.all((proba >= 0) & (proba <= 1))
     assert_array_equal(pred, (proba > 0.5).astype(int))
-    assert clf.score(X, Y) == accuracy_score(Y, pred) > 0.6
+    # Subset accuracy, measured 0.61-1.0 over 4 BLAS kernels and 10 seeds;
+    # a constant majority prediction scores 0.20.
+    assert clf.score(X, Y) == accuracy_score(Y, pred) > 0.45
 
 
 def test_multilabel_partial_fit_works_like_sklearns():
@@ -719,6 +727,7 @@ def test_multilabel_partial_fit_works_like_sklearns():
     assert ours.predict(X).shape == (300, 3)
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("params", [dict(), dict(early_stopping=True),
                                     dict(solver="lbfgs"), dict(batch_norm=True)],
                          ids=["adam", "early-stopping", "lbfgs", "batch-norm"])

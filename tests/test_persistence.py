@@ -22,6 +22,8 @@ from sknets import (
 )
 from sknets.exceptions import InconsistentVersionWarning
 
+pytestmark = pytest.mark.numerics  # round-trips compare predictions
+
 X, y = make_classification(n_samples=60, n_features=5, n_informative=3,
                            random_state=0)
 X01 = (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))

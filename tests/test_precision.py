@@ -12,6 +12,8 @@ from sklearn.preprocessing import StandardScaler
 
 from sknets import MLPClassifier
 
+pytestmark = pytest.mark.numerics
+
 OPTIONS = {
     "sgd_momentum": dict(solver="sgd", learning_rate_init=0.05, momentum=0.9),
     "adam": dict(solver="adam"),
@@ -43,5 +45,6 @@ def test_float32_reaches_the_test_accuracy_of_float64(digits, option):
         coefs = model[-1].coefs_[0]
         assert coefs.dtype == np.dtype(dtype)
         scores[dtype] = model.score(X_test, y_test)
-    assert scores["float64"] > 0.93, scores
+    # Measured 0.946-0.982 over 4 BLAS kernels and 10 seeds; chance is 0.1.
+    assert scores["float64"] > 0.9, scores
     assert scores["float32"] >= scores["float64"] - 0.01, scores

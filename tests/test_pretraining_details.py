@@ -42,6 +42,7 @@ def test_pretrained_classifier_keeps_dataframe_feature_names():
         clf.predict(frame)
 
 
+@pytest.mark.numerics
 def test_batch_norm_starts_as_the_identity_on_pretrained_codes():
     # With no fine-tuning step at all, the hidden layers compute the
     # pre-trained encoders, batch normalisation or not.
@@ -133,6 +134,7 @@ def _dead_unit_warnings(record):
             if str(w.message).startswith("After pre-training")]
 
 
+@pytest.mark.numerics
 def test_a_pretraining_rate_that_kills_the_relu_units_is_reported():
     # Rate 1 drives every relu unit of the first layer below zero on every
     # row; the classifier fine-tuned on top is stuck near chance level, which

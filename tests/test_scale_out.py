@@ -14,6 +14,8 @@ from threadpoolctl import threadpool_info
 
 from sknets import AutoencoderTransformer, MLPClassifier, MLPRegressor
 
+pytestmark = pytest.mark.numerics
+
 X, y = make_classification(n_samples=80, n_features=6, n_informative=4,
                            random_state=0)
 # float64: the same figures whatever BLAS thread count a worker gets.
@@ -74,8 +76,9 @@ def test_partial_fit_on_a_stream_of_chunks_learns():
         est.partial_fit(X_chunk, y_chunk, classes=[0, 1])
     assert len(est.loss_curve_) == 60
     assert np.mean(est.loss_curve_[-10:]) < np.mean(est.loss_curve_[:10])
-    # Held-out rows (the stream draws from the first 1500 only).
-    assert est.score(X_all[1500:], y_all[1500:]) > 0.85
+    # Held-out rows (the stream draws from the first 1500 only). Measured
+    # 0.892-0.914 over 4 BLAS kernels and 10 seeds; chance is 0.5.
+    assert est.score(X_all[1500:], y_all[1500:]) > 0.8
 
 
 @pytest.mark.parametrize("est", [
@@ -91,10 +94,13 @@ def test_partial_fit_on_a_generator_lowers_the_loss(est):
         rows = np.arange(start, start + 100) % 600
         est.partial_fit(X_all[rows], target[rows])
         first = est.loss_ if first is None else first
-    assert est.loss_ < 0.5 * first
+    # Measured loss_/first over 4 BLAS kernels and 10 seeds: regressor
+    # 0.06-0.31, autoencoder 0.45-0.62; a model that does not learn stays ~1.
+    assert est.loss_ < 0.8 * first
 
 
-def test_dask_ml_incremental_trains_on_dask_chunks():
+def _incremental_fit(incremental_seed=0):
+    """Three passes of dask-ml's Incremental over dask blocks; test accuracy."""
     pytest.importorskip("dask_ml")
     da = pytest.importorskip("dask.array")
     from dask_ml.wrappers import Incremental
@@ -103,15 +109,40 @@ def test_dask_ml_incremental_trains_on_dask_chunks():
                                        n_informative=4, random_state=0)
     X_train, X_test, y_train, y_test = train_test_split(X_all, y_all,
                                                         random_state=0)
+    # Incremental shuffles the blocks on each call; its random_state must be
+    # fixed too, or the order (and the score) depends on the global NumPy
+    # random state that earlier tests left behind.
     inc = Incremental(MLPClassifier(hidden_layer_sizes=(8,), random_state=0,
                                     learning_rate_init=0.05, batch_size=20),
-                      scoring="accuracy")
+                      scoring="accuracy", random_state=incremental_seed)
     X_d = da.from_array(X_train, chunks=90)
     y_d = da.from_array(y_train, chunks=90)
     for _ in range(3):  # each call is one pass over the blocks
         inc.partial_fit(X_d, y_d, classes=[0, 1])
     assert len(inc.estimator_.loss_curve_) == 3 * X_d.numblocks[0]
-    assert inc.score(da.from_array(X_test), da.from_array(y_test)) > 0.85
+    return inc.score(da.from_array(X_test), da.from_array(y_test))
+
+
+def test_dask_ml_incremental_trains_on_dask_chunks():
+    # 0.927 here, the same on every BLAS kernel. Over 10 block orders x 10
+    # seeds: 0.75-0.97 (the unseeded order once gave 0.847 < 0.85, the old
+    # bound). A linear model scores 0.66 on this split; chance is 0.52.
+    assert _incremental_fit() > 0.7
+
+
+def test_dask_ml_incremental_score_ignores_the_global_random_state():
+    # The failure once blamed on a BLAS kernel came from the global NumPy
+    # random state (Incremental without random_state): the score of the test
+    # above must not change with it.
+    scores, saved = [], np.random.get_state()  # noqa: NPY002
+    try:
+        for global_seed in (1, 2):
+            # The legacy global state is what dask-ml draws from.
+            np.random.seed(global_seed)  # noqa: NPY002
+            scores.append(_incremental_fit())
+    finally:
+        np.random.set_state(saved)  # noqa: NPY002
+    assert scores[0] == scores[1]
 
 
 # -- nested parallelism ---------------------------------------------------------

@@ -89,7 +89,13 @@ def test_expected_failed_checks_are_exactly_the_failing_checks(estimator):
     status = {r["check_name"]: r["status"] for r in results}
     failed = sorted(name for name, s in status.items() if s == "failed")
     assert not failed, f"checks failing but not expected to: {failed}"
-    stale = sorted(name for name in expected if status.get(name) != "xfail")
+    # A float32 fit and its repeated-rows twin differ by round-off, which
+    # the check's rtol=1e-7 sees on most BLAS kernels but not on all (the
+    # stacked regressor's 1.5e-7 passes with SandyBridge's): such an entry
+    # may pass, which costs a user nothing; every other one must fail.
+    by_chance = {name for name, why in expected.items() if "round-off" in why}
+    stale = sorted(name for name in expected if status.get(name) != "xfail"
+                   and not (name in by_chance and status.get(name) == "passed"))
     assert not stale, f"expected to fail but passed or did not run: {stale}"
 
 

@@ -148,7 +148,8 @@ def _weight_equivalence_failure(params):
     """Why integer weights do not fit as repeated rows do, or None."""
     if params["dtype"] == "float32":
         return ("float32: weighted and repeated fits agree to round-off "
-                "(about 1e-6), not to the check's rtol=1e-7")
+                "(about 1e-6), not to the check's rtol=1e-7 (on some BLAS "
+                "kernels they may agree by chance)")
     if params.get("corruption_level") or (
         params.get("pretrain_corruption_level") and params["pretrain_max_iter"]
     ):
