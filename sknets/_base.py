@@ -100,9 +100,13 @@ def _check_weights(sample_weight, X):
     """Validated non-negative float64 sample weights, or None."""
     if sample_weight is None:
         return None
-    return _check_sample_weight(
+    sample_weight = _check_sample_weight(
         sample_weight, X, dtype=np.float64, ensure_non_negative=True
     )
+    # scikit-learn checks this itself from 1.7 on (these are its words).
+    if not np.any(sample_weight):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return sample_weight
 
 
 def _network_input(X, dtype, name="X"):
