@@ -17,7 +17,9 @@ from sknets.utils.estimator_checks import expected_failed_checks
 
 # The expected failures, and why, are sknets.utils.estimator_checks's;
 # tests/test_user_estimator_checks.py proves that each one still fails.
-pytestmark = pytest.mark.numerics
+# Not marked 'numerics': that module runs the same checks, as a user would,
+# on every estimator and option family under the other BLAS kernels too, and
+# these 2800 run once, which keeps CI within its time.
 
 # Small, fast networks. float64 so that fitting with integer sample weights
 # matches fitting on repeated rows to scikit-learn's rtol=1e-7.
