@@ -37,6 +37,7 @@ from ._sklearn_compat import (
     validate_data,
     with_callbacks,
 )
+from .exceptions import PartialFitUnavailableError
 
 STOCHASTIC_SOLVERS = ("sgd", "adam", "adagrad")
 # Training rows the dead-unit check of a finished fit looks at (at least
@@ -158,17 +159,6 @@ class _ParameterList(list):
                 f"Expected an array of shape {target.shape}, got {value.shape}."
             )
         target[...] = value
-
-
-class PartialFitUnavailableError(AttributeError, ValueError):
-    """``partial_fit`` cannot run with the estimator's current parameters.
-
-    An AttributeError, so that ``hasattr(est, "partial_fit")`` is False and
-    scikit-learn's estimator checks, which call ``partial_fit`` wherever it
-    exists, skip it; a ValueError, which scikit-learn's MLPs raise for
-    ``partial_fit`` with ``early_stopping=True``. scikit-learn's
-    ``NotFittedError`` is both types for the same kind of reason.
-    """
 
 
 class partial_fit_method:
@@ -404,16 +394,25 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             n_val = max(n_val, 2)
         stratify = self._stratify(y)
         if stratify is not None:
-            _, counts = np.unique(stratify, return_counts=True)
-            # A class of one sample is train_test_split's error, which names
-            # it, as in scikit-learn. Too few rows on one side for one of each
-            # class (scikit-learn raises there too) is only a small data set:
-            # split at random.
+            labels, counts = np.unique(stratify, return_counts=True)
+            # A class of one sample is train_test_split's error, as in
+            # scikit-learn (below, naming the class). Too few rows on one side
+            # for one of each class (scikit-learn raises there too) is only a
+            # small data set: split at random.
             if counts.min() > 1 and min(n_val, len(indices) - n_val) < len(counts):
                 stratify = None
-        train, val = train_test_split(
-            indices, test_size=n_val, random_state=seed, stratify=stratify
-        )
+        try:
+            train, val = train_test_split(
+                indices, test_size=n_val, random_state=seed, stratify=stratify
+            )
+        except ValueError as exc:
+            if stratify is None or counts.min() > 1:
+                raise
+            raise ValueError(
+                f"{exc} early_stopping=True holds out a validation set "
+                "stratified by class, and these classes have a single "
+                f"member: {labels[counts == 1].tolist()}."
+            ) from exc
         if len(val) < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "

@@ -1,7 +1,10 @@
 """Greedy layer-wise autoencoder pre-training, then supervised fine-tuning."""
 
+import os
+import sys
 import warnings
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -461,8 +464,21 @@ def _warn_if_semi_supervised(y):
             "-1; pass unlabeled_label=-1 to use them for pre-training only (or "
             "ignore this warning if -1 is a class).",
             UserWarning,
-            stacklevel=4,
+            stacklevel=_caller_stacklevel(),
         )
+
+
+def _caller_stacklevel():
+    """``stacklevel`` that points a warning at the first caller outside
+    sknets and scikit-learn (fit's and partial_fit's paths differ in depth)."""
+    import sklearn
+
+    inside = tuple(str(Path(module.__file__).resolve().parent) + os.sep
+                   for module in (sys.modules["sknets"], sklearn))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(inside):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class StackedPretrainedRegressor(_PretrainMixin, MLPRegressor):

@@ -5,6 +5,17 @@ from sklearn.exceptions import ConvergenceWarning
 from ._engine.errors import DivergenceError
 
 
+class PartialFitUnavailableError(AttributeError, ValueError):
+    """``partial_fit`` cannot run with the estimator's current parameters.
+
+    An AttributeError, so that ``hasattr(est, "partial_fit")`` is False and
+    scikit-learn's estimator checks, which call ``partial_fit`` wherever it
+    exists, skip it; a ValueError, which scikit-learn's MLPs raise for
+    ``partial_fit`` with ``early_stopping=True``. scikit-learn's
+    ``NotFittedError`` is both types for the same kind of reason.
+    """
+
+
 class InconsistentVersionWarning(UserWarning):
     """Warning raised when a model saved by another sknets version is loaded.
 
@@ -39,4 +50,9 @@ class InconsistentVersionWarning(UserWarning):
         )
 
 
-__all__ = ["ConvergenceWarning", "DivergenceError", "InconsistentVersionWarning"]
+__all__ = [
+    "ConvergenceWarning",
+    "DivergenceError",
+    "InconsistentVersionWarning",
+    "PartialFitUnavailableError",
+]

@@ -96,7 +96,8 @@ def test_partial_fit_on_a_generator_lowers_the_loss(est):
         first = est.loss_ if first is None else first
     # Measured loss_/first over 4 BLAS kernels and 10 seeds: regressor
     # 0.06-0.31, autoencoder 0.45-0.62; a model that does not learn stays ~1.
-    assert est.loss_ < 0.8 * first
+    bound = 0.5 if isinstance(est, MLPRegressor) else 0.75
+    assert est.loss_ < bound * first
 
 
 def _incremental_fit(incremental_seed=0):
@@ -126,10 +127,10 @@ def _incremental_fit(incremental_seed=0):
 
 
 def test_dask_ml_incremental_trains_on_dask_chunks():
-    # 0.927 here, the same on every BLAS kernel. Over 10 block orders x 10
-    # seeds: 0.75-0.97 (the unseeded order once gave 0.847 < 0.85, the old
-    # bound). A linear model scores 0.66 on this split; chance is 0.52.
-    assert _incremental_fit() > 0.7
+    # 0.927 here, the same on every BLAS kernel (the seeds are fixed). Over
+    # 10 block orders x 10 seeds: 0.75-0.97 (the unseeded order once gave
+    # 0.847). A linear model scores 0.66 on this split; chance is 0.52.
+    assert _incremental_fit() > 0.85
 
 
 def test_dask_ml_incremental_score_ignores_the_global_random_state():

@@ -149,7 +149,8 @@ def test_early_stopping_with_a_single_member_class_raises_the_split_error(cls):
     y[0] = 2  # a third class of one sample
     est = make(cls, solver="sgd", max_iter=3, early_stopping=True)
     with pytest.raises(ValueError, match=r"The least populated class(es)? in y "
-                                         r"ha(s|ve) only 1 member, which is too few"):
+                                         r"ha(s|ve) only 1 member, which is too few"
+                                         r"(.|\n)*single member: \[2\]"):
         fit_quietly(est, X, y)
     assert not hasattr(est, "coefs_")
 
@@ -180,6 +181,11 @@ def test_a_single_class_is_fitted_and_predicted_as_by_scikit_learn(cls, solver):
     np.testing.assert_array_equal(est.classes_, theirs.classes_)
     np.testing.assert_array_equal(est.predict(X), np.full(len(X), "only"))
     assert est.predict_proba(X).shape == theirs.predict_proba(X).shape == (len(X), 2)
+    if solver == "lbfgs":
+        # The one logistic output is trained towards 0, the binarised label of
+        # the only class, so the first column, the class's, tends to 1.
+        assert (est.predict_proba(X)[:, 0] > 0.9).all()
+        assert (theirs.predict_proba(X)[:, 0] > 0.9).all()
     assert est.out_activation_ == theirs.out_activation_ == "logistic"
     assert est.n_outputs_ == theirs.n_outputs_ == 1
     assert est.score(X, y) == 1.0
@@ -243,6 +249,19 @@ def test_semi_supervised_looking_y_warns_naming_unlabeled_label(labels, counts):
     with pytest.warns(UserWarning, match="unlabeled_label=-1"):
         fit_quietly(est, X, y)
     assert -1 in est.classes_
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_the_minus_one_warning_points_at_the_users_call(method):
+    X, _ = make_data(StackedPretrainedClassifier)
+    y = np.repeat([-1, 0, 1], [40, 10, 10])
+    est = make(StackedPretrainedClassifier, max_iter=3)
+    kwargs = {"classes": [-1, 0, 1]} if method == "partial_fit" else {}
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        getattr(est, method)(X, y, **kwargs)
+    (warning,) = [w for w in record if "unlabeled_label=-1" in str(w.message)]
+    assert warning.filename == __file__
 
 
 @pytest.mark.parametrize(

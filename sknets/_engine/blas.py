@@ -90,27 +90,54 @@ def _self_test(functions):
 
 _FUNCTIONS = None
 _GET_NUM_THREADS = False  # not looked up yet
+# Thread-count getters of OpenBLAS builds: numpy 2's wheels, numpy 1's, others.
+_NUM_THREADS_SYMBOLS = ("scipy_openblas_get_num_threads64_",
+                        "openblas_get_num_threads64_", "openblas_get_num_threads")
+
+
+def _openblas_of_numpy():
+    """Path of the OpenBLAS that numpy uses (any build), or None."""
+    path = _numpy_openblas()
+    if path is not None:
+        return path
+    from threadpoolctl import threadpool_info
+
+    numpy_root = str(Path(np.__file__).resolve().parent.parent)
+    found = [Path(info["filepath"]) for info in threadpool_info()
+             if info.get("internal_api") == "openblas"]
+    inside = [p for p in found if str(p.resolve()).startswith(numpy_root)]
+    return (inside or found or [None])[0]
+
+
+def _num_threads_function():
+    try:
+        path = _openblas_of_numpy()
+        if path is None:
+            return None
+        lib = ctypes.CDLL(str(path))
+        for symbol in _NUM_THREADS_SYMBOLS:
+            function = getattr(lib, symbol, None)
+            if function is not None:
+                function.restype = ctypes.c_int
+                function.argtypes = []
+                return function
+    except Exception:  # pragma: no cover - an unknown BLAS layout
+        pass
+    return None
 
 
 def num_threads():
     """Threads of numpy's OpenBLAS at this moment, or None if it cannot say.
 
     Read through ctypes on every call (a cheap C call), since threadpoolctl
-    or joblib may change it between calls.
+    or joblib may change it between calls. None for other BLAS libraries
+    (MKL, Accelerate), whose thread count is then not tracked.
     """
     global _GET_NUM_THREADS
-    if _GET_NUM_THREADS is False:
-        _GET_NUM_THREADS = None
-        try:
-            path = _numpy_openblas()
-            if path is not None:
-                function = ctypes.CDLL(str(path)).scipy_openblas_get_num_threads64_
-                function.restype = ctypes.c_int
-                function.argtypes = []
-                _GET_NUM_THREADS = function
-        except Exception:  # pragma: no cover - another BLAS layout
-            pass
-    return None if _GET_NUM_THREADS is None else int(_GET_NUM_THREADS())
+    function = _GET_NUM_THREADS
+    if function is False:
+        function = _GET_NUM_THREADS = _num_threads_function()
+    return None if function is None else int(function())
 
 
 def _functions(x, y):
