@@ -112,3 +112,14 @@ def test_few_label_draws_are_balanced_and_differ_by_seed(monkeypatch):
         assert np.all(np.bincount(y[mask]) == literature.N_FEW_LABELS // 10)
     np.testing.assert_array_equal(masks[0], masks[1])
     assert (masks[0] != masks[2]).any()
+
+
+def test_row_invariance_cost_prints_its_paired_table():
+    process = _run("row_invariance_cost.py", "--quick")
+    assert process.returncode == 0, process.stderr
+    rows = [line for line in process.stdout.splitlines()
+            if line.startswith("| 784") or line.startswith("| 64")]
+    assert len(rows) == 5
+    for row in rows:
+        tiled, plain, ratio = (float(cell) for cell in row.split("|")[2:5])
+        assert tiled > 0 and plain > 0 and ratio > 0
