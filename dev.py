@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Developer tasks that set themselves up: ``python3 dev.py demo|test|lint|docs``.
+"""Developer tasks that set themselves up: ``python3 dev.py demo|test|lint|docs|pins``.
 
 Each task creates a virtual environment in ``.venv`` (once), installs sknets
 and what the task needs into it from PyPI, then runs. Only python3 is needed.
@@ -132,6 +132,34 @@ def test():
             "-p", "no:cacheprovider", env=env)
 
 
+def pins():
+    """Record the pinned models of a commit (default HEAD) for this machine.
+
+    ``python3 dev.py pins [COMMIT]`` checks COMMIT out in a temporary git
+    worktree and runs ``tests/pinned_models.py`` with that checkout's sknets,
+    under this machine's BLAS kernel and each configuration the numerics
+    tests rerun under, adding the fingerprints to ``tests/pins/models.json``.
+    """
+    import tempfile
+
+    setup("dev")
+    commit = sys.argv[2] if len(sys.argv) > 2 else "HEAD"
+    sha = subprocess.run(["git", "rev-parse", commit], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    out = ROOT / "tests" / "pins" / "models.json"
+    out.parent.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        run("git", "worktree", "add", "--detach", tree, sha)
+        try:
+            _, configurations = numerics_configurations()
+            for _, env in [(None, dict(os.environ)), *configurations]:
+                env = {**env, "PYTHONPATH": str(tree)}
+                run(PYTHON, "tests/pinned_models.py", out, sha, env=env)
+        finally:
+            run("git", "worktree", "remove", "--force", tree)
+
+
 def docs():
     """Build the documentation into docs/_build/html, then run its snippets."""
     setup("dev")
@@ -147,11 +175,12 @@ def lint():
     run(BIN / "ruff", "check", "sknets", "tests", "examples", "benchmarks", "dev.py")
 
 
-TASKS = {"demo": demo, "test": test, "lint": lint, "docs": docs}
+TASKS = {"demo": demo, "test": test, "lint": lint, "docs": docs, "pins": pins}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in TASKS:
-        sys.exit(f"usage: python3 dev.py {{{'|'.join(TASKS)}}}")
+    if len(sys.argv) < 2 or sys.argv[1] not in TASKS or (
+            len(sys.argv) > 2 and sys.argv[1] != "pins") or len(sys.argv) > 3:
+        sys.exit(f"usage: python3 dev.py {{{'|'.join(TASKS)}}} (pins [COMMIT])")
     try:
         TASKS[sys.argv[1]]()
     except subprocess.CalledProcessError as exc:
