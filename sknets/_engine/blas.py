@@ -3,9 +3,8 @@
 An optimiser step is a few passes over the parameter vector, and numpy has
 no fused multiply-add: ``y += a * x`` is two passes (a scaled temporary, then
 an add). BLAS's ``axpy`` (``y <- a x + y``) and ``axpby`` (``y <- a x + b y``)
-are one pass each (OpenBLAS also threads ``axpy`` on long vectors). Measured
-on 2 cores for the 670k parameters of a 784-512-512-10 network, an SGD step
-with weight decay took 0.55 ms as numpy passes and 0.26 ms through BLAS.
+are one pass each (OpenBLAS also threads ``axpy`` on long vectors), which
+about halves an SGD step with weight decay (README, "Speed and memory").
 
 They are called through ctypes in the OpenBLAS that numpy itself is linked
 against (found with threadpoolctl), never scipy's: two libraries mean two

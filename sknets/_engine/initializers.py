@@ -27,22 +27,23 @@ He, K., Zhang, X., Ren, S. and Sun, J. (2015). Delving deep into rectifiers.
 ICCV.
 """
 
-import numpy as np
+import math
+
+from .ops import get_ops
 
 
 def init_range(fan_in, fan_out, activation):
     """Half-width of the uniform initialisation range for one weight matrix."""
     if activation == "relu":
-        return np.sqrt(12.0 / (fan_in + fan_out))
-    bound = np.sqrt(6.0 / (fan_in + fan_out))
+        return math.sqrt(12.0 / (fan_in + fan_out))
+    bound = math.sqrt(6.0 / (fan_in + fan_out))
     if activation == "logistic":
         bound *= 4.0
     return bound
 
 
-def init_weights(W, activation, rng):
-    """Fill the weight matrix ``W`` (fan_in, fan_out) in place."""
+def init_weights(W, activation, rng, ops=None):
+    """Fill the weight matrix ``W`` (fan_in, fan_out) in place from ``rng``."""
     fan_in, fan_out = W.shape
     bound = init_range(fan_in, fan_out, activation)
-    W[...] = rng.uniform(-bound, bound, size=W.shape)
-    return W
+    return (get_ops() if ops is None else ops).fill_uniform(W, -bound, bound, rng)

@@ -17,21 +17,19 @@ Non-trainable state (batch-normalisation population statistics) lives in
 ``state``, apart from the trainable arrays.
 """
 
-import numpy as np
-import scipy.sparse as sp
-
-from .activations import ACTIVATIONS, SCRATCH_DTYPES
 from .initializers import init_weights
-from .products import inference_product
+from .ops import get_ops
 
 
 class Layer:
     """Base class: no parameters, no state, identity."""
 
-    def __init__(self):
+    def __init__(self, ops=None):
         self.params = {}
         self.grads = {}
         self.state = {}
+        # The array backend; the network sets its own on every layer.
+        self.ops = get_ops() if ops is None else ops
 
     def param_specs(self):
         return []
@@ -57,7 +55,7 @@ class Layer:
         if buf is None or buf.shape[0] < rows or buf.shape[1] != cols or (
             buf.dtype != dtype
         ):
-            buf = np.empty((rows, cols), dtype=dtype)
+            buf = self.ops.empty((rows, cols), dtype)
             setattr(self, name, buf)
         return buf[:rows]
 
@@ -69,7 +67,13 @@ class Layer:
         state["grads"] = {}
         for key in [k for k in state if k.startswith("_cache")]:
             state[key] = None
+        # The backend by name: plain data (see _persistence).
+        state["ops"] = self.ops.name
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.ops = get_ops(state.get("ops", "numpy"))
 
 
 class Dense(Layer):
@@ -101,42 +105,30 @@ class Dense(Layer):
         return [("W", (self.n_in, self.n_out), True), ("b", (self.n_out,), False)]
 
     def initialize(self, rng):
-        init_weights(self.params["W"], self.init_activation, rng)
+        init_weights(self.params["W"], self.init_activation, rng, self.ops)
         self.params["b"][...] = 0
 
     def forward(self, X, training=False, rng=None, reuse_masks=False,
                 sample_weight=None):
-        W = self.params["W"]
+        W, b = self.params["W"], self.params["b"]
         if not training:
-            Z = inference_product(X, W)
-        else:
-            self._cache_X = X
-            Z = self._buffer("_cache_out", X.shape[0], self.n_out, W.dtype)
-            if sp.issparse(X):
-                Z[...] = X @ W
-            else:
-                np.dot(X, W, out=Z)
-        Z += self.params["b"]
-        return Z
+            return self.ops.affine_inference(X, W, b)
+        self._cache_X = X
+        Z = self._buffer("_cache_out", X.shape[0], self.n_out, W.dtype)
+        return self.ops.affine(X, W, b, Z)
 
     def backward(self, dZ, need_input_grad=True):
-        X = self._cache_X
-        if self.accumulate and sp.issparse(X):
-            self.grads["W"] += X.T @ dZ
-        elif self.accumulate:
-            gW = self.grads["W"]
+        gW = self.grads["W"]
+        part = None
+        if self.accumulate and not self.ops.is_sparse(self._cache_X):
             part = self._buffer("_cache_gW", gW.shape[0], gW.shape[1], gW.dtype)
-            gW += np.dot(X.T, dZ, out=part)
-        elif sp.issparse(X):
-            self.grads["W"][...] = X.T @ dZ
-        else:
-            np.dot(X.T, dZ, out=self.grads["W"])
-        np.sum(dZ, axis=0, out=self.grads["b"])
+        self.ops.affine_backward(self._cache_X, dZ, gW, self.grads["b"],
+                                 accumulate=self.accumulate, scratch=part)
         if not need_input_grad:
             return None
         W = self.params["W"]
         dX = self._buffer("_cache_dX", dZ.shape[0], self.n_in, W.dtype)
-        return np.dot(dZ, W.T, out=dX)
+        return self.ops.matmul(dZ, W.T, out=dX)
 
     def constrain_norm(self, max_norm):
         """Scale down each unit's incoming weights to an L2 norm of ``max_norm``.
@@ -147,13 +139,7 @@ class Dense(Layer):
         """
         W = self.params["W"]
         norms = self._buffer("_cache_norms", 1, self.n_out, W.dtype)[0]
-        np.einsum("ij,ij->j", W, W, out=norms)
-        if not norms.max() > max_norm * max_norm:
-            return
-        np.sqrt(norms, out=norms)
-        np.maximum(norms, max_norm, out=norms)
-        np.divide(max_norm, norms, out=norms)
-        W *= norms
+        self.ops.max_norm(W, max_norm, norms)
 
 
 class Activation(Layer):
@@ -166,19 +152,18 @@ class Activation(Layer):
 
     def forward(self, X, training=False, rng=None, reuse_masks=False,
                 sample_weight=None):
-        A = ACTIVATIONS[self.name][0](X)
+        A = self.ops.activation_forward(self.name, X)
         if training:
             self._cache_A = A
         return A
 
     def backward(self, dA, need_input_grad=True):
         A = self._cache_A
-        kind = SCRATCH_DTYPES.get(self.name)
+        dtype = self.ops.activation_scratch_dtype(self.name, A.dtype)
         scratch = None
-        if kind is not None:
-            dtype = A.dtype if kind == "same" else kind
+        if dtype is not None:
             scratch = self._buffer("_cache_scratch", A.shape[0], A.shape[1], dtype)
-        return ACTIVATIONS[self.name][1](A, dA, scratch)
+        return self.ops.activation_backward(self.name, A, dA, scratch)
 
 
 class Dropout(Layer):
@@ -198,19 +183,36 @@ class Dropout(Layer):
                 sample_weight=None):
         if not training or self.rate == 0:
             return X
+        ops = self.ops
+        if ops.is_sparse(X):
+            return self._sparse_forward(X, rng, reuse_masks)
         if not (reuse_masks and self._cache_mask is not None):
             self._cache_mask = _keep_mask(self, X.shape, X.dtype, self.rate, rng)
-            self._cache_mask *= 1.0 / (1.0 - self.rate)
-        if sp.issparse(X):
-            return sp.csr_matrix(X.multiply(self._cache_mask))
+            ops.scale(self._cache_mask, 1.0 / (1.0 - self.rate))
         out = self._buffer("_cache_out", X.shape[0], X.shape[1], X.dtype)
-        return np.multiply(X, self._cache_mask, out=out)
+        return ops.multiply(X, self._cache_mask, out=out)
+
+    def _sparse_forward(self, X, rng, reuse_masks):
+        # Only the stored entries draw (dropping a zero changes nothing), into
+        # buffers kept at the largest batch's number of stored values: no
+        # dense mask, and the output shares the batch's index arrays.
+        nnz = X.nnz
+        data = self._buffer("_cache_sparse", 2 * nnz, 1, X.dtype)[:, 0]
+        if reuse_masks and self._cache_mask is not None:
+            return self.ops.apply_sparse_factors(X, self._cache_mask,
+                                                 data[nnz : 2 * nnz])
+        uniform = self._buffer("_cache_uniform", nnz, 1,
+                               self.ops.dtype("float32"))[:, 0]
+        out, self._cache_mask = self.ops.sparse_dropout(rng, X, self.rate,
+                                                        uniform, data)
+        return out
 
     def backward(self, dY, need_input_grad=True):
+        # Never reached below the first trainable layer (input dropout):
+        # sparse input has no gradient.
         if self._cache_mask is None:
             return dY
-        dY *= self._cache_mask
-        return dY
+        return self.ops.multiply_into(dY, self._cache_mask)
 
 
 def _keep_mask(layer, shape, dtype, rate, rng):
@@ -219,11 +221,12 @@ def _keep_mask(layer, shape, dtype, rate, rng):
     Drawn as float32 uniforms whatever ``dtype`` (the random stream does not
     depend on the network's precision), into buffers the layer reuses.
     """
-    uniform = layer._buffer("_cache_uniform", shape[0], shape[1], np.float32)
-    rng.random(dtype=np.float32, out=uniform)
-    mask = uniform if dtype == np.float32 else layer._buffer(
+    ops = layer.ops
+    uniform = layer._buffer("_cache_uniform", shape[0], shape[1],
+                            ops.dtype("float32"))
+    out = None if ops.is_float32(dtype) else layer._buffer(
         "_cache_maskbuf", shape[0], shape[1], dtype)
-    return np.greater_equal(uniform, rate, out=mask)
+    return ops.keep_mask(rng, rate, uniform, out)
 
 
 class BatchNorm(Layer):
@@ -266,51 +269,31 @@ class BatchNorm(Layer):
         self.params["beta"][...] = 0
         dtype = self.params["gamma"].dtype
         self.state = {
-            "running_mean": np.zeros(self.n_units, dtype=dtype),
-            "running_var": np.ones(self.n_units, dtype=dtype),
+            "running_mean": self.ops.zeros(self.n_units, dtype),
+            "running_var": self.ops.full(self.n_units, 1, dtype),
         }
 
     def forward(self, Z, training=False, rng=None, reuse_masks=False,
                 sample_weight=None):
         gamma, beta = self.params["gamma"], self.params["beta"]
         if not training:
-            scale = gamma / np.sqrt(self.state["running_var"] + self.eps)
-            shift = beta - self.state["running_mean"] * scale
-            out = Z * scale
-            out += shift
-            return out
+            return self.ops.batchnorm_inference(
+                Z, gamma, beta, self.state["running_mean"],
+                self.state["running_var"], self.eps)
         # The output buffer doubles as scratch for the squared deviations.
         xhat = self._buffer("_cache_xhat_buf", Z.shape[0], Z.shape[1], Z.dtype)
         out = self._buffer("_cache_out", Z.shape[0], Z.shape[1], Z.dtype)
-        if sample_weight is None:
-            p = None
-            mu = Z.mean(axis=0)
-            np.subtract(Z, mu, out=xhat)
-            var = np.multiply(xhat, xhat, out=out).mean(axis=0)
-        else:
-            # Weighted statistics, so that a weight of 2 acts as a repeated row.
-            p = (sample_weight / np.sum(sample_weight)).astype(Z.dtype)
-            mu = p @ Z
-            np.subtract(Z, mu, out=xhat)
-            var = p @ np.multiply(xhat, xhat, out=out)
-        inv_std = 1.0 / np.sqrt(var + self.eps)
-        xhat *= inv_std
+        out, p, mu, var, inv_std = self.ops.batchnorm_forward(
+            Z, gamma, beta, sample_weight, self.eps, xhat, out)
         self._cache_xhat = xhat
         self._cache_inv_std = inv_std
         self._cache_p = p
-        self._update_running(mu, var)
-        np.multiply(xhat, gamma, out=out)
-        out += beta
-        return out
-
-    def _update_running(self, mu, var):
         # The biased (population) batch variance is averaged: it is what a
         # weighted batch and its repeated-rows equivalent have in common.
-        mom = self.momentum
-        self.state["running_mean"] *= mom
-        self.state["running_mean"] += (1 - mom) * mu
-        self.state["running_var"] *= mom
-        self.state["running_var"] += (1 - mom) * var
+        self.ops.batchnorm_update_running(
+            self.state["running_mean"], self.state["running_var"], mu, var,
+            self.momentum)
+        return out
 
     def set_population(self, mean, var):
         """Replace the running averages by exact population statistics."""
@@ -318,28 +301,12 @@ class BatchNorm(Layer):
         self.state["running_var"][...] = var
 
     def backward(self, dY, need_input_grad=True):
-        xhat, inv_std, p = self._cache_xhat, self._cache_inv_std, self._cache_p
-        g_beta = self.grads["beta"]
-        g_gamma = self.grads["gamma"]
-        tmp = self._buffer("_cache_tmp", dY.shape[0], dY.shape[1], dY.dtype)
-        np.sum(dY, axis=0, out=g_beta)
-        np.sum(np.multiply(dY, xhat, out=tmp), axis=0, out=g_gamma)
-        if not need_input_grad:
-            return None
         # dY is the next layer's input-gradient buffer: overwritten in place.
-        dZ = dY
-        if p is None:
-            m = dY.shape[0]
-            dZ -= g_beta / m
-            dZ -= np.multiply(xhat, g_gamma / m, out=tmp)
-        else:
-            p = p[:, np.newaxis]
-            dZ -= np.multiply(p, g_beta, out=tmp)
-            np.multiply(xhat, g_gamma, out=tmp)
-            tmp *= p
-            dZ -= tmp
-        dZ *= self.params["gamma"] * inv_std
-        return dZ
+        tmp = self._buffer("_cache_tmp", dY.shape[0], dY.shape[1], dY.dtype)
+        return self.ops.batchnorm_backward(
+            dY, self._cache_xhat, self._cache_inv_std, self._cache_p,
+            self.params["gamma"], self.grads["gamma"], self.grads["beta"], tmp,
+            need_input_grad)
 
 
 class TiedDense(Layer):
@@ -372,22 +339,20 @@ class TiedDense(Layer):
     def forward(self, H, training=False, rng=None, reuse_masks=False,
                 sample_weight=None):
         W = self.partner.params["W"]
-        if training:
-            self._cache_H = H
-            Z = np.dot(H, W.T, out=self._buffer("_cache_out", H.shape[0],
-                                                 W.shape[0], W.dtype))
-        else:
-            Z = inference_product(H, W.T)
-        Z += self.params["c"]
-        return Z
+        if not training:
+            return self.ops.affine_inference(H, W.T, self.params["c"])
+        self._cache_H = H
+        Z = self._buffer("_cache_out", H.shape[0], W.shape[0], W.dtype)
+        return self.ops.affine(H, W.T, self.params["c"], Z)
 
     def backward(self, dZ, need_input_grad=True):
-        np.dot(dZ.T, self._cache_H, out=self.partner.grads["W"])
-        np.sum(dZ, axis=0, out=self.grads["c"])
+        ops = self.ops
+        ops.matmul(dZ.T, self._cache_H, out=self.partner.grads["W"])
+        ops.sum_rows(dZ, out=self.grads["c"])
         if need_input_grad:
             W = self.partner.params["W"]
             dH = self._buffer("_cache_dX", dZ.shape[0], W.shape[1], W.dtype)
-            return np.dot(dZ, W, out=dH)
+            return ops.matmul(dZ, W, out=dH)
         return None
 
 
@@ -413,23 +378,20 @@ class Corruption(Layer):
             if self.kind == "masking":
                 self._cache_noise = _keep_mask(self, X.shape, X.dtype, self.level, rng)
             else:
+                ops = self.ops
                 noise = self._buffer("_cache_uniform", X.shape[0], X.shape[1],
-                                     np.float32)
-                rng.standard_normal(dtype=np.float32, out=noise)
-                noise *= self.level
-                if X.dtype != np.float32:
-                    noise = self._buffer("_cache_maskbuf", X.shape[0], X.shape[1],
-                                         X.dtype)
-                    noise[...] = self._cache_uniform[: X.shape[0]]
-                self._cache_noise = noise
+                                     ops.dtype("float32"))
+                out = None if ops.is_float32(X.dtype) else self._buffer(
+                    "_cache_maskbuf", X.shape[0], X.shape[1], X.dtype)
+                self._cache_noise = ops.gaussian_noise(rng, self.level, noise, out)
         out = self._buffer("_cache_out", X.shape[0], X.shape[1], X.dtype)
         if self.kind == "masking":
-            return np.multiply(X, self._cache_noise, out=out)
-        return np.add(X, self._cache_noise, out=out)
+            return self.ops.multiply(X, self._cache_noise, out=out)
+        return self.ops.add(X, self._cache_noise, out=out)
 
     def backward(self, dY, need_input_grad=True):
         if self.kind == "masking" and self._cache_noise is not None:
-            dY *= self._cache_noise
+            self.ops.multiply_into(dY, self._cache_noise)
         return dY
 
 
@@ -456,30 +418,18 @@ class SparsityPenalty(Layer):
                 sample_weight=None):
         if not training or self.weight == 0:
             return H
-        m = H.shape[0]
-        if sample_weight is None:
-            p = np.full(m, 1.0 / m, dtype=H.dtype)
-        else:
-            total = np.sum(sample_weight)
-            p = (sample_weight / total if total > 0 else np.full(m, 1.0 / m))
-            p = p.astype(H.dtype)
-        eps = 1e-7
-        rho_hat = np.clip(p @ H, eps, 1 - eps)
-        rho = self.target
-        kl = (rho * np.log(rho / rho_hat)
-              + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
-        self.penalty_value = float(self.weight * np.sum(kl))
-        slope = self.weight * ((1 - rho) / (1 - rho_hat) - rho / rho_hat)
-        grad = self._buffer("_cache_grad_buf", m, H.shape[1], H.dtype)
-        self._cache_grad = np.multiply(p[:, np.newaxis], slope, out=grad)
+        grad = self._buffer("_cache_grad_buf", H.shape[0], H.shape[1], H.dtype)
+        # A device scalar: read on the host with the rest of the loss.
+        self.penalty_value, self._cache_grad = self.ops.kl_sparsity(
+            H, sample_weight, self.target, self.weight, grad)
         return H
 
     def scale_gradient(self, factor):
         """Scale the cached penalty gradient (see ``Network.loss_and_grad``)."""
         if self._cache_grad is not None and factor != 1.0:
-            self._cache_grad *= factor
+            self.ops.scale(self._cache_grad, factor)
 
     def backward(self, dY, need_input_grad=True):
         if self._cache_grad is not None:
-            dY += self._cache_grad
+            self.ops.add(dY, self._cache_grad, out=dY)
         return dY

@@ -7,10 +7,8 @@ weight decay touches one contiguous slice and never the biases or the
 batch-normalisation scale and shift.
 """
 
-import numpy as np
-import scipy.sparse as sp
+import math
 
-from .blas import axpy
 from .layers import (
     Activation,
     BatchNorm,
@@ -21,15 +19,13 @@ from .layers import (
     TiedDense,
 )
 from .losses import LOSSES
+from .ops import get_ops
 from .products import TILE_ROWS
 
-# Rows per chunk at inference, so that memory stays bounded on any input.
-# Small enough that a chunk's activations stay in cache between the matrix
-# product and the bias and activation passes over them: on MNIST's
-# 784-512-512-10 network, paired timings of 10000 rows gave 1.21-1.24x the
-# floor of their matrix products with 4096-row chunks against 1.14-1.18x
-# with 1024 (1.10x against 1.01x at a quieter moment). It is also the largest
-# tile of rows of the inference products (see .products).
+# Rows per chunk at inference, so that memory stays bounded on any input;
+# small enough that a chunk's activations stay in cache between the matrix
+# product and the bias and activation passes (measured: README, "Speed and
+# memory"). It is also the largest tile of the inference products.
 PREDICT_CHUNK_ROWS = TILE_ROWS[-1]
 
 
@@ -42,14 +38,18 @@ class Network:
         Applied in order; the last must be the output ``Dense`` layer.
     loss : loss object
         From :mod:`.losses`; supplies the output non-linearity.
-    dtype : numpy dtype
+    dtype : str or dtype
         Of every parameter and computation.
+    ops : Ops, optional
+        The array backend (:mod:`.ops`) of the network, its layers and its
+        loss; numpy's by default.
     """
 
-    def __init__(self, layers, loss, dtype=np.float32):
+    def __init__(self, layers, loss, dtype="float32", ops=None):
+        self.ops = get_ops() if ops is None else ops
         self.layers = layers
         self.loss = loss
-        self.dtype = np.dtype(dtype)
+        self.dtype = self.ops.dtype(dtype)
         specs = [
             (i, name, shape, decayed)
             for i, layer in enumerate(layers)
@@ -60,12 +60,12 @@ class Network:
         self._layout = []
         start = 0
         for i, name, shape, _ in specs:
-            size = int(np.prod(shape))
+            size = math.prod(shape)
             self._layout.append((i, name, start, shape))
             start += size
-        self.n_decayed = sum(int(np.prod(s[2])) for s in specs if s[3])
-        self.theta = np.zeros(start, dtype=self.dtype)
-        self.grad = np.zeros(start, dtype=self.dtype)
+        self.n_decayed = sum(math.prod(s[2]) for s in specs if s[3])
+        self.theta = self.ops.zeros(start, self.dtype)
+        self.grad = self.ops.zeros(start, self.dtype)
         self._bind()
 
     @property
@@ -77,10 +77,12 @@ class Network:
         params = [{} for _ in self.layers]
         grads = [{} for _ in self.layers]
         for i, name, start, shape in self._layout:
-            stop = start + int(np.prod(shape))
+            stop = start + math.prod(shape)
             params[i][name] = self.theta[start:stop].reshape(shape)
             grads[i][name] = self.grad[start:stop].reshape(shape)
+        self.loss.ops = self.ops
         for layer, p, g in zip(self.layers, params, grads, strict=True):
+            layer.ops = self.ops
             layer.bind(p, g)
         for layer in self.layers:
             if isinstance(layer, TiedDense):
@@ -98,11 +100,13 @@ class Network:
         state["grad"] = None
         state.pop("_scratch", None)
         state.pop("_hidden_dense", None)  # rebuilt by _bind
+        state["ops"] = self.ops.name  # plain data (see _persistence)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self.grad = np.zeros_like(self.theta)
+        self.ops = get_ops(state.get("ops", "numpy"))
+        self.grad = self.ops.zeros(self.theta.shape[0], self.theta.dtype)
         self._bind()
 
     @property
@@ -127,7 +131,9 @@ class Network:
 
     def get_state(self):
         """Copy of the non-trainable state (batch-norm population statistics)."""
-        return [{k: v.copy() for k, v in layer.state.items()} for layer in self.layers]
+        ops = self.ops
+        return [{k: ops.copy(v) for k, v in layer.state.items()}
+                for layer in self.layers]
 
     def set_state(self, states):
         for layer, state in zip(self.layers, states, strict=True):
@@ -137,9 +143,7 @@ class Network:
     def is_finite(self):
         """Whether every parameter and every piece of state is finite."""
         states = [v for layer in self.layers for v in layer.state.values()]
-        return bool(np.all(np.isfinite(self.theta))) and all(
-            np.all(np.isfinite(v)) for v in states
-        )
+        return self.ops.all_finite(self.theta, *states)
 
     def clear_cache(self):
         self.__dict__.pop("_scratch", None)
@@ -179,8 +183,8 @@ class Network:
             if stop is None:
                 Z = self.loss.output(Z)
             if out is None:
-                out = np.empty((n, Z.shape[1]), dtype=Z.dtype)
-            out[row : row + Z.shape[0]] = Z
+                out = self.ops.empty((n, Z.shape[1]), Z.dtype)
+            self.ops.copy_rows(out, row, Z)
         return out
 
     def hidden_outputs(self, X, stop=None):
@@ -202,13 +206,8 @@ class Network:
         if (alpha == 0 and l1_alpha == 0) or denominator <= 0:
             return 0.0
         w = self.theta[: self.n_decayed]
-        value = 0.0
-        if alpha:
-            value += 0.5 * alpha * float(np.dot(w, w))
-        if l1_alpha:
-            magnitude = np.abs(w, out=self._penalty_scratch())
-            value += l1_alpha * float(magnitude.sum(dtype=np.float64))
-        return value / denominator
+        scratch = self._penalty_scratch() if l1_alpha else None
+        return self.ops.penalty(w, alpha, l1_alpha, scratch) / denominator
 
     def _penalty_scratch(self):
         # A scratch vector of the fit: a fresh multi-megabyte temporary per
@@ -216,21 +215,17 @@ class Network:
         w = self.theta[: self.n_decayed]
         scratch = self.__dict__.get("_scratch")
         if scratch is None or scratch.shape != w.shape or scratch.dtype != w.dtype:
-            scratch = self._scratch = np.empty_like(w)
+            scratch = self._scratch = self.ops.empty(w.shape, w.dtype)
         return scratch
 
     def add_penalty_grad(self, alpha, l1_alpha, denominator, grad_scale=1.0):
         if denominator <= 0 or not (alpha or l1_alpha):
             return
-        w = self.theta[: self.n_decayed]
-        g = self.grad[: self.n_decayed]
-        scratch = self._penalty_scratch()
-        if alpha:
-            axpy(grad_scale * alpha / denominator, w, g, scratch)
-        if l1_alpha:
-            np.sign(w, out=scratch)
-            scratch *= grad_scale * l1_alpha / denominator
-            g += scratch
+        self.ops.add_penalty_grad(
+            self.theta[: self.n_decayed], self.grad[: self.n_decayed],
+            grad_scale * alpha / denominator if alpha else 0,
+            grad_scale * l1_alpha / denominator if l1_alpha else 0,
+            self._penalty_scratch())
 
     def loss_and_grad(
         self, X, Y, sample_weight=None, alpha=0.0, l1_alpha=0.0, rng=None,
@@ -256,7 +251,8 @@ class Network:
                 value += layer.penalty_value
                 layer.scale_gradient(grad_scale)
         self.backward(delta)
-        denominator = X.shape[0] if sample_weight is None else sample_weight.sum()
+        denominator = (X.shape[0] if sample_weight is None
+                       else self.ops.sum(sample_weight))
         value += self.penalty(alpha, l1_alpha, denominator)
         self.add_penalty_grad(alpha, l1_alpha, denominator, grad_scale)
         return value
@@ -286,16 +282,18 @@ class Network:
                 Yc = Xc if Y is X else Y[block]
             Z = self.forward(Xc)
             sw = None if sample_weight is None else sample_weight[start:stop]
-            weight = (stop - start) if sw is None else float(np.sum(sw))
+            weight = (stop - start) if sw is None else self.ops.to_float(
+                self.ops.sum(sw))
             if weight > 0:
                 total += self.loss.loss(Z, Yc, sw) * weight
             if not return_outputs:
                 continue
             P = self.loss.output(Z)
             if outputs is None:
-                outputs = np.empty((n, P.shape[1]), dtype=P.dtype)
-            outputs[start:stop] = P
-        weight_total = n if sample_weight is None else float(np.sum(sample_weight))
+                outputs = self.ops.empty((n, P.shape[1]), P.dtype)
+            self.ops.copy_rows(outputs, start, P)
+        weight_total = n if sample_weight is None else self.ops.to_float(
+            self.ops.sum(sample_weight))
         return (total / weight_total if weight_total > 0 else 0.0), outputs
 
     def set_population_statistics(self, chunks):
@@ -311,22 +309,14 @@ class Network:
         for index, layer in enumerate(self.layers):
             if not isinstance(layer, BatchNorm):
                 continue
-            total = np.zeros(layer.n_units, dtype=np.float64)
-            total_sq = np.zeros(layer.n_units, dtype=np.float64)
+            total = self.ops.zeros(layer.n_units, "float64")
+            total_sq = self.ops.zeros(layer.n_units, "float64")
             weight = 0.0
             for X, sw in chunks():
-                Z = self.forward(X, stop=index).astype(np.float64)
-                if sw is None:
-                    total += Z.sum(axis=0)
-                    total_sq += np.einsum("ij,ij->j", Z, Z)
-                    weight += Z.shape[0]
-                else:
-                    total += sw @ Z
-                    total_sq += sw @ (Z * Z)
-                    weight += float(np.sum(sw))
-            mean = total / weight
-            var = np.maximum(total_sq / weight - mean * mean, 0.0)
-            layer.set_population(mean, var)
+                Z = self.forward(X, stop=index)
+                weight += self.ops.weighted_moments(Z, sw, total, total_sq)
+            layer.set_population(
+                *self.ops.moments_to_population(total, total_sq, weight))
 
 
 def build_mlp(
@@ -339,7 +329,8 @@ def build_mlp(
     input_dropout=0.0,
     batch_norm=False,
     batch_norm_momentum=0.9,
-    dtype=np.float32,
+    dtype="float32",
+    ops=None,
 ):
     """Build the layers of a multi-layer perceptron.
 
@@ -362,7 +353,7 @@ def build_mlp(
     loss_obj = LOSSES[loss]()
     # The output layer gets the plain Glorot range whatever its non-linearity.
     layers.append(Dense(n_in, n_outputs, "identity"))
-    return Network(layers, loss_obj, dtype=dtype)
+    return Network(layers, loss_obj, dtype=dtype, ops=ops)
 
 
 def build_autoencoder(
@@ -375,7 +366,8 @@ def build_autoencoder(
     corruption_level=0.0,
     sparsity_target=0.05,
     sparsity_weight=0.0,
-    dtype=np.float32,
+    dtype="float32",
+    ops=None,
 ):
     """Build an autoencoder: encoder, code, mirrored decoder, fused loss.
 
@@ -407,7 +399,7 @@ def build_autoencoder(
             layers.append(Dense(n_in, n_out, activation if depth else "identity"))
         if depth:
             layers.append(Activation(activation))
-    network = Network(layers, loss_obj, dtype=dtype)
+    network = Network(layers, loss_obj, dtype=dtype, ops=ops)
     network.code_stop = code_stop
     network.decoder_start = code_stop
     network.code_size = widths[-1]
@@ -416,6 +408,4 @@ def build_autoencoder(
 
 def as_network_input(X, dtype):
     """Cast ``X`` to the network's dtype (CSR for sparse), copying only if needed."""
-    if sp.issparse(X):
-        return sp.csr_matrix(X, dtype=dtype, copy=False)
-    return np.asarray(X, dtype=dtype)
+    return get_ops().as_input(X, dtype)

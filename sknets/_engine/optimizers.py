@@ -6,9 +6,7 @@ handful of vectorised operations. The learning rate is passed in by the
 training loop at every step (it belongs to the schedule, not the optimiser).
 """
 
-import numpy as np
-
-from .blas import axpby, axpy
+from .ops import get_ops
 
 
 class Optimizer:
@@ -22,9 +20,10 @@ class Optimizer:
 
     takes_scaled_gradient = False
 
-    def __init__(self, n_params, dtype):
+    def __init__(self, n_params, dtype, ops=None):
+        self.ops = get_ops() if ops is None else ops
         self.n_params = n_params
-        self.dtype = np.dtype(dtype)
+        self.dtype = self.ops.dtype(dtype)
         self.reset()
 
     def reset(self):
@@ -34,11 +33,16 @@ class Optimizer:
         # The scratch vector is work space, rebuilt on unpickling.
         state = self.__dict__.copy()
         state.pop("_scratch", None)
+        state["ops"] = self.ops.name  # plain data (see _persistence)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._scratch = np.empty(self.n_params, dtype=self.dtype)
+        self.ops = get_ops(state.get("ops", "numpy"))
+        self._scratch = self.ops.empty(self.n_params, self.dtype)
+
+    def _zeros(self):
+        return self.ops.zeros(self.n_params, self.dtype)
 
     def step(self, theta, grad, learning_rate, scaled=False):
         raise NotImplementedError
@@ -63,33 +67,22 @@ class SGD(Optimizer):
 
     takes_scaled_gradient = True
 
-    def __init__(self, n_params, dtype, momentum=0.9, nesterov=True):
+    def __init__(self, n_params, dtype, momentum=0.9, nesterov=True, ops=None):
         self.momentum = momentum
         self.nesterov = nesterov
-        super().__init__(n_params, dtype)
+        super().__init__(n_params, dtype, ops)
 
     def reset(self):
         super().reset()
-        self.velocity = np.zeros(self.n_params, dtype=self.dtype)
-        self._scratch = np.empty(self.n_params, dtype=self.dtype)
+        self.velocity = self._zeros()
+        self._scratch = self.ops.empty(self.n_params, self.dtype)
 
     def step(self, theta, grad, learning_rate, scaled=False):
-        # Each line is one pass over the parameters; the work is memory-bound,
-        # so the number of passes is the cost (axpy/axpby fuse two).
         self.n_steps += 1
         # A scaled gradient already carries the -learning_rate factor.
         rate = 1.0 if scaled else -learning_rate
-        scratch = self._scratch
-        if self.momentum == 0:
-            axpy(rate, grad, theta, scratch)
-            return
-        v = self.velocity
-        axpby(rate, grad, self.momentum, v, scratch)
-        if self.nesterov:
-            axpy(rate, grad, theta, scratch)
-            axpy(self.momentum, v, theta, scratch)
-        else:
-            theta += v
+        self.ops.sgd_step(theta, grad, self.velocity, rate, self.momentum,
+                          self.nesterov, self._scratch)
 
 
 class Adagrad(Optimizer):
@@ -105,27 +98,22 @@ class Adagrad(Optimizer):
     frequent gradients get smaller steps.
     """
 
-    def __init__(self, n_params, dtype, epsilon=1e-8):
+    def __init__(self, n_params, dtype, epsilon=1e-8, ops=None):
         self.epsilon = epsilon
-        super().__init__(n_params, dtype)
+        super().__init__(n_params, dtype, ops)
 
     def reset(self):
         super().reset()
-        self.sum_sq = np.zeros(self.n_params, dtype=self.dtype)
-        self._scratch = np.empty(self.n_params, dtype=self.dtype)
+        self.sum_sq = self._zeros()
+        self._scratch = self.ops.empty(self.n_params, self.dtype)
 
     def step(self, theta, grad, learning_rate, scaled=False):
         if scaled:
             raise ValueError(f"{type(self).__name__} is not linear in the "
                              "gradient: it needs the gradient unscaled.")
         self.n_steps += 1
-        tmp = self._scratch
-        np.multiply(grad, grad, out=tmp)
-        self.sum_sq += tmp
-        np.sqrt(self.sum_sq, out=tmp)
-        tmp += self.epsilon
-        np.divide(grad, tmp, out=tmp)
-        axpy(-learning_rate, tmp, theta, tmp)
+        self.ops.adagrad_step(theta, grad, self.sum_sq, learning_rate,
+                              self.epsilon, self._scratch)
 
 
 class Adam(Optimizer):
@@ -140,34 +128,27 @@ class Adam(Optimizer):
         theta <- theta - lr_t m / (sqrt(v) + eps)
     """
 
-    def __init__(self, n_params, dtype, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    def __init__(self, n_params, dtype, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 ops=None):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
-        super().__init__(n_params, dtype)
+        super().__init__(n_params, dtype, ops)
 
     def reset(self):
         super().reset()
-        self.m = np.zeros(self.n_params, dtype=self.dtype)
-        self.v = np.zeros(self.n_params, dtype=self.dtype)
-        self._scratch = np.empty(self.n_params, dtype=self.dtype)
+        self.m = self._zeros()
+        self.v = self._zeros()
+        self._scratch = self.ops.empty(self.n_params, self.dtype)
 
     def step(self, theta, grad, learning_rate, scaled=False):
         if scaled:
             raise ValueError(f"{type(self).__name__} is not linear in the "
                              "gradient: it needs the gradient unscaled.")
         self.n_steps += 1
-        t = self.n_steps
-        b1, b2 = self.beta_1, self.beta_2
-        tmp = self._scratch
-        axpby(1 - b1, grad, b1, self.m, tmp)
-        np.multiply(grad, grad, out=tmp)
-        axpby(1 - b2, tmp, b2, self.v, tmp)
-        lr_t = learning_rate * np.sqrt(1 - b2**t) / (1 - b1**t)
-        np.sqrt(self.v, out=tmp)
-        tmp += self.epsilon
-        np.divide(self.m, tmp, out=tmp)
-        axpy(-lr_t, tmp, theta, tmp)
+        self.ops.adam_step(theta, grad, self.m, self.v, self.n_steps,
+                           learning_rate, self.beta_1, self.beta_2, self.epsilon,
+                           self._scratch)
 
 
 def make_optimizer(solver, n_params, dtype, *, momentum=0.9, nesterov=True,

@@ -11,11 +11,9 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-import numpy as np
-import scipy.optimize
-import scipy.sparse as sp
-
 from .errors import DivergenceError
+from .lbfgs import train_lbfgs
+from .ops import get_ops
 from .stopping import PlateauMonitor
 
 
@@ -30,7 +28,8 @@ class Minibatches:
     """
 
     def __init__(self, X, Y, sample_weight=None, indices=None, batch_size=200,
-                 shuffle=True, min_last_batch=1):
+                 shuffle=True, min_last_batch=1, ops=None):
+        self.ops = get_ops() if ops is None else ops
         self.X = X
         self.Y = Y
         self.sample_weight = sample_weight
@@ -56,10 +55,8 @@ class Minibatches:
             for start, stop in self._bounds():
                 yield self._slice(slice(start, stop))
             return
-        n = self.n_samples
-        order = np.arange(n) if self.indices is None else np.array(self.indices)
-        if self.shuffle:
-            rng.shuffle(order)
+        order = self.ops.batch_order(self.n_samples, self.indices, rng,
+                                     self.shuffle)
         for start, stop in self._bounds():
             yield self._gather(order[start:stop])
 
@@ -69,8 +66,8 @@ class Minibatches:
 
     def _gather(self, idx):
         sw = None if self.sample_weight is None else self.sample_weight[idx]
-        if sp.issparse(self.X):
-            return self.X[idx], self.Y[idx], sw
+        if self.ops.is_sparse(self.X):
+            return self.ops.gather_rows(self.X, idx), self.Y[idx], sw
         Xb = self._take(self.X, idx, "_X_buf")
         # An autoencoder's target is its input: gather it once.
         Yb = Xb if self.Y is self.X else self._take(self.Y, idx, "_Y_buf")
@@ -80,17 +77,14 @@ class Minibatches:
         """Rows ``idx`` of ``data`` gathered into a reused buffer."""
         buf = getattr(self, name, None)
         if buf is None:
-            buf = np.empty((self.batch_size + 1, data.shape[1]), dtype=data.dtype)
+            buf = self.ops.empty((self.batch_size + 1, data.shape[1]), data.dtype)
             setattr(self, name, buf)
-        if len(idx) > buf.shape[0]:
-            return np.take(data, idx, axis=0)
-        # mode="clip" skips numpy's bounds-checked (buffered) path: the
-        # indices are valid by construction.
-        return np.take(data, idx, axis=0, out=buf[: len(idx)], mode="clip")
+        return self.ops.gather_rows(data, idx, out=buf)
 
     def chunks(self, rows=4096):
         """``(X, sample_weight)`` row blocks of the training data, in order."""
-        order = None if self.indices is None else np.sort(self.indices)
+        order = None if self.indices is None else self.ops.sorted_indices(
+            self.indices)
         sw = self.sample_weight
         for start in range(0, self.n_samples, rows):
             if order is None:
@@ -174,7 +168,8 @@ class Trainer:
         self.on_epoch_end = on_epoch_end
         self.max_norm = max_norm
 
-    def fit(self, batches, rng, validation=None, t0=0, epoch0=0):
+    def fit(self, batches, rng, validation=None, t0=0, epoch0=0,
+            best_loss=math.inf):
         """Train for up to ``max_iter`` epochs.
 
         ``validation`` is ``(X_val, Y_val, sample_weight_val)``, or
@@ -183,9 +178,16 @@ class Trainer:
         a validation set, the plateau rule watches the validation score (or
         loss, see ``monitor``) and the best epoch's parameters are restored at
         the end; without one, it watches the training loss.
+
+        ``best_loss`` is the lowest epoch loss of earlier calls (``partial_fit``
+        continues a fit): an epoch whose loss is 10^4 times the best one is
+        diverging. Before any epoch has a loss, the loss of the run's first
+        minibatch (taken before any step) is the reference.
         """
         net = self.network
-        result = TrainResult(t=t0)
+        ops = net.ops
+        result = TrainResult(t=t0, best_loss=best_loss)
+        self._initial_loss = math.inf
         if validation is None:
             key, mode = "train_loss", "min"
         else:
@@ -193,7 +195,7 @@ class Trainer:
             key = "val_loss" if self.monitor == "loss" else "val_score"
             mode = "min" if self.monitor == "loss" else "max"
         monitor = PlateauMonitor(self.n_iter_no_change, self.tol, mode=mode)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with ops.quiet_errors():
             try:
                 self._loop(batches, rng, validation, result, monitor, key, epoch0)
             except KeyboardInterrupt:
@@ -246,7 +248,8 @@ class Trainer:
             result.history.append(record)
             self._print(record)
             if monitor.update(record[key], epoch) and validation is not None:
-                self._best = (net.theta.copy(), net.get_state(), record["val_score"])
+                self._best = (net.ops.copy(net.theta), net.get_state(),
+                              record["val_score"])
             if self.on_epoch_end is not None and self.on_epoch_end(record):
                 result.stop_reason = "callback"
                 return
@@ -259,32 +262,43 @@ class Trainer:
     def _run_epoch(self, batches, rng, result, epoch):
         """One pass over the data; None if the loss diverged and was undone."""
         net, opt = self.network, self.optimizer
-        self._good = (net.theta.copy(), net.get_state())
+        ops = net.ops
+        self._good = (ops.copy(net.theta), net.get_state())
         if self._safe is None:
             self._safe = (self._good, epoch - 1)
         lr = self.schedule.learning_rate
         scaled = opt.takes_scaled_gradient
         scale = -lr if scaled else 1.0
         max_norm = self.max_norm
+        # The loss is read on the host every `sync` steps (every step for
+        # numpy, where reading is free) and at the end of the epoch.
+        sync = ops.sync_interval
         start = time.perf_counter()
         total = 0.0
         last = None
+        steps = 0
         for Xb, Yb, swb in batches.iterate(rng):
-            if swb is not None and not np.any(swb):
+            if swb is not None and not ops.any_nonzero(swb):
                 continue  # a batch of zero weight is no batch at all
             last = Xb
             value = net.loss_and_grad(Xb, Yb, swb, self.alpha, self.l1_alpha, rng,
                                       grad_scale=scale)
-            if not math.isfinite(value):
+            steps += 1
+            if self._initial_loss == math.inf:
+                # One host read per fit: the reference of the divergence rule
+                # until an epoch has a loss.
+                self._initial_loss = ops.to_float(value)
+            if steps % sync == 0 and not math.isfinite(ops.to_float(value)):
                 break
             opt.step(net.theta, net.grad, lr, scaled=scaled)
             if max_norm is not None:
                 net.constrain_norms(max_norm)
             total += value * Xb.shape[0]
         else:
-            loss = total / batches.n_samples
+            loss = ops.to_float(total) / batches.n_samples
             # A loss 10^4 times the best so far is diverging, even if finite.
-            exploding = loss > 1e4 * max(result.best_loss, 1e-2)
+            reference = min(result.best_loss, self._initial_loss)
+            exploding = loss > 1e4 * max(reference, 1e-2)
             if math.isfinite(loss) and not exploding and self._settled(last):
                 if loss <= result.best_loss:
                     # Where to come back to if the loss later diverges: the
@@ -309,7 +323,7 @@ class Trainer:
             return False
         if last_batch is None:
             return True
-        return bool(np.all(np.isfinite(self.network.forward(last_batch))))
+        return self.network.ops.all_finite(self.network.forward(last_batch))
 
     def _recover(self, result, epoch):
         net = self.network
@@ -368,28 +382,4 @@ class Trainer:
               f", {record['seconds']:.2f} s")
 
 
-def train_lbfgs(network, X, Y, sample_weight=None, *, alpha=0.0, l1_alpha=0.0,
-                max_iter=200, max_fun=15000, tol=1e-4, verbose=False):
-    """Full-batch L-BFGS through :func:`scipy.optimize.minimize`.
-
-    Returns the scipy ``OptimizeResult``; the network holds its solution.
-    """
-    dtype = network.theta.dtype
-
-    def objective(theta):
-        network.theta[...] = theta.astype(dtype, copy=False)
-        value = network.loss_and_grad(X, Y, sample_weight, alpha, l1_alpha)
-        return value, network.grad.astype(np.float64)
-
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        result = scipy.optimize.minimize(
-            objective, network.theta.astype(np.float64), method="L-BFGS-B",
-            jac=True,
-            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
-        )
-    network.theta[...] = result.x.astype(dtype)
-    network.clear_cache()
-    if verbose:
-        print(f"L-BFGS: {result.nit} iterations, loss = {result.fun:.8f}: "
-              f"{result.message}")
-    return result
+__all__ = ["Minibatches", "TrainResult", "Trainer", "train_lbfgs"]
