@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_info
 
-import sknets._engine.layers as layers
+import sknets._engine.ops as layers  # NumpyOps.affine_inference calls it
 from sknets import MLPClassifier
 
 TILED = layers.inference_product

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from . import _solvers
 from ._base import (
     BaseMLP,
     _assign_arrays,
@@ -82,7 +83,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Weight of the KL sparsity penalty on the code (needs
         ``activation='logistic'``); 0 disables it.
 
-    solver : {'lbfgs', 'sgd', 'adam', 'adagrad'}, default='adam'
+    solver : {solver_options}, default='adam'
         Optimiser, as in :class:`MLPClassifier`.
 
     alpha : float, default=0.0001
@@ -91,15 +92,14 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     batch_size : int or 'auto', default='auto'
         Minibatch size; 'auto' is ``min(200, n_samples)``.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'halving'}, \
+    learning_rate : {learning_rate_options}, \
             default='constant'
         Learning-rate schedule, as in :class:`MLPClassifier`.
 
     learning_rate_init : float, default=0.001
         Initial learning rate.
 
-    power_t : float, default=0.5
-        Exponent of 'invscaling'.
+{hyperparameter:power_t}
 
     max_iter : int, default=200
         Maximum number of epochs.
@@ -120,11 +120,9 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     warm_start : bool, default=False
         Continue from the fitted weights and optimiser state.
 
-    momentum : float, default=0.9
-        Momentum of 'sgd'.
+{hyperparameter:momentum}
 
-    nesterovs_momentum : bool, default=True
-        Nesterov's momentum with 'sgd'.
+{hyperparameter:nesterovs_momentum}
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data and stop when its
@@ -135,20 +133,18 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     validation_fraction : float, default=0.1
         Fraction held out for early stopping.
 
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Adam's decay rates.
+{hyperparameter:beta_1}
 
-    epsilon : float, default=1e-8
-        Numerical-stability constant of 'adam' and 'adagrad'.
+{hyperparameter:beta_2}
+
+{hyperparameter:epsilon}
 
     n_iter_no_change : int, default=10
         Patience of the stopping rule and of the plateau schedules.
 
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of 'lbfgs'.
+{hyperparameter:max_fun}
 
-    min_learning_rate : float, default=1e-6
-        Floor of the 'halving' schedule.
+{hyperparameter:min_learning_rate}
 
     dtype : {'float32', 'float64'}, default='float32'
         Precision of the parameters and of all computation.
@@ -300,10 +296,11 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                 "corruption_level is the probability of masking each input, so "
                 f"it must be < 1; got {self.corruption_level}."
             )
-        if self.solver == "lbfgs" and self.corruption_level > 0:
+        if not _solvers.is_stochastic(self.solver) and self.corruption_level > 0:
             raise ValueError(
-                "Corruption draws new noise at every step, which 'lbfgs' cannot "
-                "handle; use a stochastic solver for a denoising autoencoder."
+                f"Corruption draws new noise at every step, which {self.solver!r} "
+                "cannot handle; use a stochastic solver for a denoising "
+                "autoencoder."
             )
         return sizes
 
@@ -408,6 +405,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         return self._fit(X, None, sample_weight)
 
     @partial_fit_method
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
         """One epoch on ``X``, continuing the weights and optimiser state.
 
@@ -434,7 +432,6 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             "partial_fit")`` is False then, as it is for ``solver='lbfgs'``
             (an ``AttributeError`` only).
         """
-        self._validate_params()
         return self._partial_fit(X, None, sample_weight)
 
     def transform(self, X):
@@ -452,7 +449,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         """
         X, dtype = self._validate_X(X, return_dtype=True)
         with np.errstate(over="ignore", invalid="ignore"):
-            codes = self._network.predict(X, stop=self._network.code_stop)
+            codes = self._network.encode(X)
         _check_finite_outputs(codes, self._network.dtype, "codes")
         return codes.astype(np.promote_types(dtype, codes.dtype), copy=False)
 
@@ -478,8 +475,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             )
         net = self._network
         with np.errstate(over="ignore", invalid="ignore"):
-            out = net.predict(_network_input(codes, net.dtype),
-                              start=net.decoder_start)
+            out = net.decode(_network_input(codes, net.dtype))
         _check_finite_outputs(out, net.dtype)
         return out.astype(np.promote_types(codes.dtype, out.dtype), copy=False)
 
@@ -517,3 +513,8 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+
+# The solvers, schedules and their hyperparameters are documented from the
+# registry (the {...} placeholders of the docstring).
+AutoencoderTransformer.__doc__ = _solvers.fill_docs(AutoencoderTransformer.__doc__)

@@ -21,11 +21,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from . import _solvers
 from ._callbacks import EpochTasks, fit_tasks
+from ._engine.checkpoint import Checkpoint
 from ._engine.errors import DivergenceError
 from ._engine.network import as_network_input, build_mlp
-from ._engine.optimizers import make_optimizer
-from ._engine.schedules import make_schedule
 from ._engine.trainer import Minibatches, Trainer, train_lbfgs
 from ._persistence import get_state, set_state
 from ._sklearn_compat import (
@@ -39,7 +39,6 @@ from ._sklearn_compat import (
 )
 from .exceptions import PartialFitUnavailableError
 
-STOCHASTIC_SOLVERS = ("sgd", "adam", "adagrad")
 # Training rows the dead-unit check of a finished fit looks at (at least
 # _DEAD_CHECK_MIN of them, or none: on a handful of rows a unit can be
 # inactive everywhere by chance).
@@ -191,34 +190,23 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             "array-like", Interval(Integral, 1, None, closed="left")
         ],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam", "adagrad"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")
         ],
-        "learning_rate": [
-            StrOptions({"constant", "invscaling", "adaptive", "halving"})
-        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [
             Interval(Integral, 1, None, closed="left"),
             Options(Real, {np.inf}),
         ],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "l1_alpha": [Interval(Real, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
@@ -226,9 +214,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         "batch_norm": ["boolean"],
         "batch_norm_momentum": [Interval(Real, 0, 1, closed="left")],
         "batch_norm_statistics": [StrOptions({"running", "exact"})],
-        "min_learning_rate": [Interval(Real, 0, None, closed="left")],
         "dtype": [StrOptions({"float32", "float64"})],
         "scoring": [None, StrOptions({"loss"})],
+        # solver, learning_rate and the solvers' and schedules'
+        # hyperparameters (momentum, beta_1, power_t, max_fun, ...).
+        **_solvers.parameter_constraints(),
     }
 
     def _store_parameters(self, values):
@@ -301,16 +291,18 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _check_options(self):
         """Rules that involve several parameters (single ones: constraints)."""
         sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        if self.solver == "lbfgs" and (self.dropout > 0 or self.input_dropout > 0):
+        full_batch = not _solvers.is_stochastic(self.solver)
+        if full_batch and (self.dropout > 0 or self.input_dropout > 0):
             raise ValueError(
                 "dropout and input_dropout need a stochastic solver "
-                "('sgd', 'adam' or 'adagrad'); got solver='lbfgs'."
+                f"({_solvers.stochastic_solvers_text()}); got "
+                f"solver={self.solver!r}."
             )
-        if self.solver == "lbfgs" and self.max_norm is not None:
+        if full_batch and self.max_norm is not None:
             raise ValueError(
                 "max_norm is applied after each minibatch update and needs a "
-                "stochastic solver ('sgd', 'adam' or 'adagrad'); got "
-                "solver='lbfgs'."
+                f"stochastic solver ({_solvers.stochastic_solvers_text()}); got "
+                f"solver={self.solver!r}."
             )
         if self.batch_norm and self.batch_size == 1:
             raise ValueError(
@@ -351,10 +343,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if X_val is not None or y_val is not None:
             if X_val is None or y_val is None:
                 raise ValueError("X_val and y_val must be given together.")
-            if self.solver == "lbfgs":
+            if not _solvers.is_stochastic(self.solver):
                 raise ValueError(
                     "X_val and y_val are used by the stochastic solvers only; "
-                    "solver='lbfgs' has no epochs to validate."
+                    f"solver={self.solver!r} has no epochs to validate."
                 )
             X_val = _network_input(
                 validate_data(self, X_val, reset=False,
@@ -435,15 +427,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return network
 
     def _make_schedule(self):
-        # scikit-learn's Adam ignores `learning_rate`; only our new 'halving'
-        # applies to it.
-        name = self.learning_rate
-        if self.solver == "adam" and name != "halving":
-            name = "constant"
-        return make_schedule(
-            name, self.learning_rate_init, power_t=self.power_t,
-            min_learning_rate=self.min_learning_rate,
-        )
+        # The solver's own schedule rules (scikit-learn's Adam ignores
+        # `learning_rate`, but for sknets' 'halving') are the registry's.
+        return _solvers.new_schedule(self)
 
     def _architecture(self, n_features, n_outputs, sizes):
         return (n_features, sizes, n_outputs, self.activation, self._loss_name(),
@@ -481,7 +467,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _n_fit_tasks(self):
         """Subtasks of a fit for the callbacks: its epochs (none for L-BFGS)."""
-        return self.max_iter if self.solver in STOCHASTIC_SOLVERS else 0
+        return self.max_iter if _solvers.is_stochastic(self.solver) else 0
 
     @with_callbacks
     def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None,
@@ -516,7 +502,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         train_idx, validation = self._split(
             X, Y, y, sample_weight, X_val, y_val, sample_weight_val, rng
         )
-        if self.solver == "lbfgs":
+        if not _solvers.is_stochastic(self.solver):
             result = self._run_lbfgs(network, X, Y, sample_weight)
             state = None
         else:
@@ -550,7 +536,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         reported = self.__dict__.get("_pretrain_dead_layers", ())
         with np.errstate(over="ignore", invalid="ignore"):
             layers = network.hidden_outputs(
-                X[rows], stop=getattr(network, "code_stop", None))
+                X[rows], encoder_only=True)
             for depth, (layer, out) in enumerate(layers, start=1):
                 if layer.name != "relu":
                     continue
@@ -569,7 +555,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _check_partial_fit(self):
         """Raise what accessing ``partial_fit`` raises where it cannot run."""
-        if self.solver not in STOCHASTIC_SOLVERS:
+        if not _solvers.is_stochastic(self.solver):
             raise AttributeError(
                 f"This {type(self).__name__!r} has no attribute 'partial_fit': "
                 "partial_fit is only available for stochastic optimizers. "
@@ -590,6 +576,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _partial_fit_unsafe(self, X, y, sample_weight, classes):
         """One epoch over ``(X, y)``, continuing weights and optimiser state."""
+        undo = None
         if "_network" not in self.__dict__:
             X, y, Y, sample_weight, sizes, rng = self._prepare(
                 X, y, sample_weight, classes=classes
@@ -617,25 +604,51 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                     "batch_norm, dtype, ...) were changed since; call fit to "
                     "start again."
                 )
-            network = copy.deepcopy(self._network)
-            state = self._continue_state(
-                copy.deepcopy(self._train_state), network, None
-            )
-        result = self._run_sgd(network, state, X, Y, sample_weight, None, None,
-                               incremental=True)
-        self._record(network, state, result, Y.shape[1], sizes, None)
+            network, state = self._network, self._train_state
+            # The chunk trains the fitted objects in place (streaming pays
+            # no copy of them); what it changes is checkpointed flat and put
+            # back if it fails.
+            undo = self._checkpoint(network, state)
+        try:
+            state = self._continue_state(state, network, None)
+            result = self._run_sgd(network, state, X, Y, sample_weight, None, None,
+                                   incremental=True)
+            self._record(network, state, result, Y.shape[1], sizes, None)
+        except BaseException:
+            if undo is not None:
+                undo()
+            raise
         return self
 
+    @staticmethod
+    def _checkpoint(network, state):
+        """A function that undoes what training changes in ``network`` and
+        ``state`` (parameters, optimiser, schedule, counters, random state)."""
+        if state is None:  # continuing an L-BFGS fit: only the network
+            engine = Checkpoint(network, None, None)
+            return engine.restore
+        engine = Checkpoint(network, state["optimizer"], state["schedule"])
+        saved = dict(state)
+        n_history = len(state["history"])
+        rng_state = state["rng"].bit_generator.state
+
+        def undo():
+            engine.restore()
+            del state["history"][n_history:]
+            history = state["history"]
+            state.clear()
+            state.update(saved, history=history)
+            state["rng"].bit_generator.state = rng_state
+
+        return undo
+
     def _schedule_params(self):
-        return (self.solver == "adam", self.learning_rate, self.learning_rate_init,
-                self.power_t, self.min_learning_rate)
+        # Kept in the training state: a saved model compares it on its next
+        # warm start, so its layout is the one states have always held.
+        return _solvers.schedule_key(self)
 
     def _new_optimizer(self, network):
-        return make_optimizer(
-            self.solver, network.n_params, network.dtype,
-            momentum=self.momentum, nesterov=self.nesterovs_momentum,
-            beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
-        )
+        return _solvers.new_optimizer(self, network)
 
     def _continue_state(self, state, network, rng):
         """Training state for a warm start under the current parameters.
@@ -658,14 +671,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             state["optimizer"] = self._new_optimizer(network)
             state["solver"] = self.solver
         else:
-            optimizer = state["optimizer"]
-            for name, value in [("momentum", self.momentum),
-                                ("nesterov", self.nesterovs_momentum),
-                                ("beta_1", self.beta_1), ("beta_2", self.beta_2),
-                                ("epsilon", self.epsilon)]:
-                if hasattr(optimizer, name):
-                    setattr(optimizer, name, value)
-        if state["schedule_params"] != self._schedule_params():
+            _solvers.refresh_optimizer(state["optimizer"], self)
+        if (state["schedule_params"] != self._schedule_params()
+                or not _solvers.schedule_is_current(state["schedule"], self)):
             state["schedule"] = self._make_schedule()
             state["schedule_params"] = self._schedule_params()
         return state
@@ -687,13 +695,18 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             )
             batches = epochs.watch(batches)
         # Incremental: one pass, no plateau rule; the caller decides when to stop.
+        # Nor an exact batch-norm pass: a chunk is not the data set, and its
+        # statistics would replace the population's; the running averages
+        # are updated instead, with the batch-norm momentum.
+        exact = (self.batch_norm and self.batch_norm_statistics == "exact"
+                 and not incremental)
         trainer = Trainer(
             network, state["optimizer"], state["schedule"], alpha=self.alpha,
             l1_alpha=self.l1_alpha, max_iter=1 if incremental else self.max_iter,
             tol=self.tol,
             n_iter_no_change=np.inf if incremental else self.n_iter_no_change,
             score_fn=self._score_outputs, verbose=self.verbose,
-            exact_batch_norm=self.batch_norm and self.batch_norm_statistics == "exact",
+            exact_batch_norm=exact,
             monitor="loss" if self.scoring == "loss" else "score",
             on_epoch_end=None if epochs is None else epochs.on_epoch_end,
             max_norm=self.max_norm,
@@ -702,12 +715,16 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             result = trainer.fit(
                 batches, state["rng"], validation=validation, t0=state["t"],
                 epoch0=state["n_epochs"],
+                # The divergence rule compares with the model's best epoch
+                # so far, across partial_fit chunks and warm starts.
+                best_loss=state.get("best_loss", np.inf),
             )
         finally:
             if epochs is not None:
                 epochs.close()
         state["t"] = result.t
         state["n_epochs"] += result.n_iter
+        state["best_loss"] = result.best_loss
         state["history"] = state["history"] + result.history
         if result.stop_reason == "interrupted":
             warnings.warn(
@@ -730,11 +747,14 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _run_lbfgs(self, network, X, Y, sample_weight):
         result = train_lbfgs(
             network, X, Y, sample_weight, alpha=self.alpha, l1_alpha=self.l1_alpha,
-            max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
-            verbose=self.verbose,
+            max_iter=self.max_iter, tol=self.tol, verbose=self.verbose,
+            **_solvers.full_batch_options(self),  # max_fun
         )
         if self.batch_norm:
-            network.set_population_statistics(lambda: [(X, sample_weight)])
+            # In row blocks, as after the stochastic solvers: a pass over all
+            # of X at once would allocate the activations of every row.
+            blocks = Minibatches(X, Y, sample_weight, shuffle=False)
+            network.set_population_statistics(blocks.chunks)
         if not network.is_finite():
             raise DivergenceError(
                 "L-BFGS produced non-finite parameters. The input data may "

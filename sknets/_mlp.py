@@ -11,6 +11,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMLP, partial_fit_method
 from ._sklearn_compat import StrOptions, _fit_context
+from ._solvers import fill_docs
 
 # Parameter documentation shared by both estimators.
 _COMMON_PARAMETERS = """\
@@ -20,11 +21,10 @@ _COMMON_PARAMETERS = """\
     activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
         Hidden-layer non-linearity.
 
-    solver : {'lbfgs', 'sgd', 'adam', 'adagrad'}, default='adam'
-        Optimiser. 'sgd' is minibatch SGD with (Nesterov) momentum, 'adagrad'
-        scales each parameter's rate by the root of its summed squared
-        gradients, 'adam' is scikit-learn's default, 'lbfgs' a full-batch
-        quasi-Newton method for small data.
+    solver : {solver_options}, default='adam'
+        Optimiser:
+
+{solver_list}
 
     alpha : float, default=0.0001
         Strength of the L2 penalty (weight decay) on the weights, not the
@@ -33,20 +33,11 @@ _COMMON_PARAMETERS = """\
     batch_size : int or 'auto', default='auto'
         Minibatch size; 'auto' is ``min(200, n_samples)``. Unused by 'lbfgs'.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'halving'}, \
+    learning_rate : {learning_rate_options}, \
             default='constant'
-        Learning-rate schedule for 'sgd' and 'adagrad' ('adam' uses only
-        'halving', and otherwise keeps ``learning_rate_init`` as in
-        scikit-learn).
+{schedule_solvers}
 
-        - 'constant': ``learning_rate_init`` throughout.
-        - 'invscaling': ``learning_rate_init / (t + 1) ** power_t``, ``t`` the
-          number of samples seen.
-        - 'adaptive': divided by 5 each time the monitored quantity stops
-          improving for ``n_iter_no_change`` epochs; training stops below 1e-6.
-        - 'halving': kept while the monitored quantity improves, divided by 2
-          when it stops improving for ``n_iter_no_change`` epochs; training
-          stops when it falls below ``min_learning_rate``.
+{schedule_list}
 
         The monitored quantity is the validation score (or loss, see
         ``scoring``) when a validation set is used (``early_stopping=True`` or
@@ -55,8 +46,7 @@ _COMMON_PARAMETERS = """\
     learning_rate_init : float, default=0.001
         Initial learning rate.
 
-    power_t : float, default=0.5
-        Exponent of 'invscaling'.
+{hyperparameter:power_t}
 
     max_iter : int, default=200
         Maximum number of epochs ('lbfgs': iterations).
@@ -82,11 +72,9 @@ _COMMON_PARAMETERS = """\
         of ``learning_rate``, ``learning_rate_init``, ``power_t`` or
         ``min_learning_rate`` was changed.
 
-    momentum : float, default=0.9
-        Momentum of 'sgd', in [0, 1].
+{hyperparameter:momentum}
 
-    nesterovs_momentum : bool, default=True
-        Use Nesterov's momentum with 'sgd' and momentum > 0.
+{hyperparameter:nesterovs_momentum}
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified for
@@ -100,18 +88,17 @@ _COMMON_PARAMETERS = """\
         Fraction of the training data held out when ``early_stopping=True``
         (at least 2 samples when there are 4 or more).
 
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Adam's decay rates of the first and second moment estimates.
+{hyperparameter:beta_1}
 
-    epsilon : float, default=1e-8
-        Numerical-stability constant of 'adam' and 'adagrad'.
+{hyperparameter:beta_2}
+
+{hyperparameter:epsilon}
 
     n_iter_no_change : int, default=10
         Patience: epochs without improvement by ``tol`` before stopping, or
         before a plateau-driven schedule lowers the rate.
 
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of 'lbfgs'.
+{hyperparameter:max_fun}
 
     l1_alpha : float, default=0.0
         Strength of an L1 penalty on the weights, scaled like ``alpha``.
@@ -141,9 +128,12 @@ _COMMON_PARAMETERS = """\
     batch_norm_statistics : {'running', 'exact'}, default='running'
         Population statistics used at predict time: the running averages, or
         the exact mean and variance from a final pass over the training data.
+        'exact' applies to ``fit`` only: a chunk given to ``partial_fit`` is
+        not the data set, so ``partial_fit`` updates the running averages
+        (with ``batch_norm_momentum``, starting from the statistics of the
+        last ``fit``, exact or not) as with 'running'.
 
-    min_learning_rate : float, default=1e-6
-        Floor of the 'halving' schedule.
+{hyperparameter:min_learning_rate}
 
     dtype : {'float32', 'float64'}, default='float32'
         Precision of the parameters and of all computation.
@@ -245,10 +235,11 @@ def _check_label_types(labels, name="y"):
 
 
 def _docstring(template):
-    """Fill the shared sections into a class docstring."""
-    return (template.replace("{common_parameters}", _COMMON_PARAMETERS)
-            .replace("{common_attributes}", _COMMON_ATTRIBUTES)
-            .replace("{references}", _REFERENCES))
+    """Fill the shared sections into a class docstring, and the solvers'
+    and schedules' text from their registry."""
+    return fill_docs(template.replace("{common_parameters}", _COMMON_PARAMETERS)
+                     .replace("{common_attributes}", _COMMON_ATTRIBUTES)
+                     .replace("{references}", _REFERENCES))
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
@@ -330,7 +321,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         The weights and the optimiser's state (velocity, accumulators, learning
         rate) carry over from the previous call, so calling it on successive
         chunks streams a data set that does not fit in memory. No validation
-        set and no stopping rule are used.
+        set and no stopping rule are used, and no exact batch-norm pass: with
+        ``batch_norm_statistics='exact'`` too, the chunk updates the running
+        averages of the batch-norm statistics.
 
         Parameters
         ----------
@@ -640,7 +633,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         """One epoch of training on ``(X, y)``, continuing where the last left.
 
         The weights and the optimiser's state carry over from the previous
-        call; no validation set and no stopping rule are used.
+        call; no validation set and no stopping rule are used, and no exact
+        batch-norm pass: with ``batch_norm_statistics='exact'`` too, the chunk
+        updates the running averages of the batch-norm statistics.
 
         Parameters
         ----------

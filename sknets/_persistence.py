@@ -6,7 +6,9 @@ estimator (network, layers, loss, optimiser, schedule) as nested dicts of
 builtins and numpy arrays, each tagged with its engine class, and numpy
 dtypes as strings; so skops' secure format has nothing to trust but the
 estimator's own class. Rebuilding is limited to classes defined in the
-engine's modules and never calls a constructor: it restores the objects'
+engine's modules and to the registered solvers and schedules (wherever they
+are defined: the registry, not a module list, says which optimiser classes
+a state may name), and never calls a constructor: it restores the objects'
 ``__dict__`` as unpickling does.
 
 The state also records the sknets version that wrote it and the number of
@@ -21,12 +23,15 @@ import warnings
 
 import numpy as np
 
+from ._engine import solvers as solver_registry
 from .exceptions import InconsistentVersionWarning
 
 # Bumped whenever a fitted attribute or an engine object changes in a way
 # that an older or newer sknets cannot read.
 STATE_FORMAT = 1
 
+# The modules of the built-in optimisers and schedules stay listed, so that
+# any class a state of an earlier sknets names there is still rebuilt.
 _ENGINE_MODULES = frozenset(
     f"sknets._engine.{name}"
     for name in ("layers", "losses", "network", "optimizers", "schedules")
@@ -35,6 +40,20 @@ _CLASS = "__sknets_engine_class__"
 _DTYPE = "__numpy_dtype__"
 # Fitted attributes that hold engine objects.
 _ENGINE_ATTRIBUTES = ("_network", "_train_state")
+
+
+def _is_engine_class(cls):
+    """Whether instances of ``cls`` are saved as tagged plain data."""
+    if cls.__module__ in _ENGINE_MODULES:
+        return True
+    # Only a class with registry declarations can be registered (a cheap
+    # test first: every value of a state passes here).
+    return (hasattr(cls, "hyperparameters")
+            and solver_registry.registered_class(_class_name(cls)) is cls)
+
+
+def _class_name(cls):
+    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 def _encode(value):
@@ -46,12 +65,11 @@ def _encode(value):
     if isinstance(value, np.dtype):
         return {_DTYPE: value.str}
     cls = type(value)
-    if cls.__module__ in _ENGINE_MODULES:
+    if _is_engine_class(cls):
         state = value.__getstate__() if hasattr(value, "__getstate__") else None
         if state is None:  # an object without attributes (Python >= 3.11)
             state = dict(vars(value))
-        return {_CLASS: f"{cls.__module__}:{cls.__qualname__}",
-                "state": _encode(state)}
+        return {_CLASS: _class_name(cls), "state": _encode(state)}
     if cls is dict:
         items = {key: _encode(item) for key, item in value.items()}
         changed = any(items[key] is not value[key] for key in value)
@@ -84,8 +102,10 @@ def _decode(value):
 def _rebuild(name, state):
     """An engine object of class ``name`` ("module:qualname") from its state."""
     module_name, _, qualname = str(name).partition(":")
-    cls = None
-    if module_name in _ENGINE_MODULES:
+    # A registered solver or schedule, from any module (never imported
+    # here: it registered itself when its module was imported).
+    cls = solver_registry.registered_class(str(name))
+    if cls is None and module_name in _ENGINE_MODULES:
         cls = getattr(importlib.import_module(module_name), qualname, None)
     if not (isinstance(cls, type) and cls.__module__ == module_name):
         raise ValueError(

@@ -10,9 +10,9 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
+from . import _solvers
 from ._autoencoder import AutoencoderTransformer
 from ._base import (
-    STOCHASTIC_SOLVERS,
     _check_hidden_layer_sizes,
     _check_weights,
     _mostly_dead,
@@ -21,9 +21,9 @@ from ._base import (
 )
 from ._callbacks import stage
 from ._engine.activations import ACTIVATIONS
-from ._engine.layers import BatchNorm
+from ._engine.network import PREDICT_CHUNK_ROWS
 from ._engine.products import inference_product
-from ._mlp import MLPClassifier, MLPRegressor, _docstring
+from ._mlp import MLPClassifier, MLPRegressor
 from ._sklearn_compat import (
     Interval,
     StrOptions,
@@ -83,6 +83,25 @@ _PRETRAIN_NOTES = """\
 """
 
 
+def _pre_activations(X, W, b, rows=PREDICT_CHUNK_ROWS):
+    """``X @ W + b``, a block of ``rows`` rows at a time, in one new array.
+
+    The product is the encoder's at inference (:func:`inference_product`,
+    every row computed alone), so the result is the same bit for bit as over
+    all rows at once; only the block's product is allocated besides the
+    result, not a second array of its size. The default ``rows``, the
+    largest tile of the product, is a multiple of every tile, so the blocks
+    are tiled as the whole array would be (which matters on a BLAS without
+    consistent tiles).
+    """
+    out = np.empty((X.shape[0], W.shape[1]), dtype=W.dtype)
+    for start in range(0, X.shape[0], rows):
+        block = out[start : start + rows]
+        block[...] = inference_product(X[start : start + rows], W)
+        block += b
+    return out
+
+
 class _PretrainMixin:
     """Pre-training shared by the classifier and the regressor."""
 
@@ -101,8 +120,18 @@ class _PretrainMixin:
 
     def _pretrain_autoencoder(self, width, seed, corrupted):
         solver = self.solver
-        if solver == "lbfgs" and corrupted:
+        if not _solvers.is_stochastic(solver) and corrupted:
             solver = "adam"
+        # The stochastic solvers' hyperparameters (momentum, beta_1, ...) as
+        # the estimator has them; those the autoencoder does not take (a
+        # solver registered after it was written) keep their defaults.
+        taken = AutoencoderTransformer._get_param_names()
+        solver_params = {
+            param: value
+            for param, value in _solvers.stochastic_hyperparameter_values(
+                self).items()
+            if param in taken
+        }
         return AutoencoderTransformer(
             hidden_layer_sizes=(width,), activation=self.activation,
             loss=self.pretrain_loss, tied_weights=self.pretrain_tied_weights,
@@ -111,11 +140,9 @@ class _PretrainMixin:
             alpha=self.alpha, batch_size=self.batch_size,
             learning_rate_init=self.pretrain_learning_rate_init,
             max_iter=max(self.pretrain_max_iter, 1), shuffle=self.shuffle,
-            random_state=seed, tol=self.tol, momentum=self.momentum,
-            nesterovs_momentum=self.nesterovs_momentum, beta_1=self.beta_1,
-            beta_2=self.beta_2, epsilon=self.epsilon,
+            random_state=seed, tol=self.tol,
             n_iter_no_change=self.n_iter_no_change, dtype=self.dtype,
-            verbose=self.verbose,
+            verbose=self.verbose, **solver_params,
         )
 
     def _pretrain(self, X, sizes, sample_weight=None):
@@ -164,15 +191,19 @@ class _PretrainMixin:
                 raise
             encoder = autoencoder._network.dense_layers()[0]
             W, b = encoder.params["W"].copy(), encoder.params["b"].copy()
-            # Statistics of the layer's pre-activation, for batch-norm layers
-            # to start out as the identity on it.
-            # (The product as the encoder's transform computes it, row by row.)
-            pre = inference_product(codes, W) + b
+            pre = _pre_activations(codes, W, b)
             if self._warn_if_dead(pre, depth):
                 dead.add(depth + 1)
-            layers.append((W, b, pre.mean(axis=0), pre.var(axis=0)))
+            # Statistics of the layer's pre-activation, for batch-norm layers
+            # to start out as the identity on it; only they use them (and
+            # numpy's var takes a temporary of the size of `pre`).
+            mean = var = None
+            if self.batch_norm:
+                mean, var = pre.mean(axis=0), pre.var(axis=0)
+            layers.append((W, b, mean, var))
             curves.append(list(autoencoder.loss_curve_))
-            # The codes are g(pre): the encoder's forward pass, not run twice.
+            # The codes are g(pre), in place: the encoder's forward pass, not
+            # run twice.
             codes = ACTIVATIONS[self.activation][0](pre)
         self._pretrain_dead_layers = dead
         return layers, curves
@@ -206,18 +237,9 @@ class _PretrainMixin:
         pretrained = self.__dict__.pop("_pretrained_layers", None)
         if pretrained is None:
             return network
-        norms = [layer for layer in network.layers if isinstance(layer, BatchNorm)]
-        for i, (W, b, mean, var) in enumerate(pretrained):
-            dense = network.dense_layers()[i]
-            dense.params["W"][...] = W
-            dense.params["b"][...] = b
-            if norms:
-                # gamma * (z - mean) / std + beta = z: at the start, the
-                # normalised network computes the pre-trained encoders.
-                norm = norms[i]
-                norm.params["gamma"][...] = np.sqrt(var + norm.eps)
-                norm.params["beta"][...] = mean
-                norm.set_population(mean, var)
+        # At the start, the (normalised) network computes the pre-trained
+        # encoders.
+        network.load_encoders(pretrained)
         return network
 
     def _n_fit_tasks(self):
@@ -264,7 +286,7 @@ class _PretrainMixin:
         else:
             self.pretrain_loss_curves_ = [[] for _ in sizes]
             self._pretrain_dead_layers = set()
-        n_epochs = self.max_iter if self.solver in STOCHASTIC_SOLVERS else 0
+        n_epochs = self.max_iter if _solvers.is_stochastic(self.solver) else 0
         with stage(self.__dict__.get("_callback_tasks"), "fine-tune", n_epochs):
             return super()._fit_unsafe(X, y, sample_weight_fit, X_val, y_val,
                                        sample_weight_val)
@@ -369,7 +391,9 @@ class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
 
         No pre-training happens here: call :meth:`fit` first to pre-train, or
         this trains from random initialisation. Rows labeled
-        ``unlabeled_label`` are skipped.
+        ``unlabeled_label`` are skipped. As in :meth:`MLPClassifier.partial_fit`,
+        the chunk updates the running batch-norm statistics, whatever
+        ``batch_norm_statistics``.
 
         Parameters
         ----------
@@ -543,17 +567,40 @@ class StackedPretrainedRegressor(_PretrainMixin, MLPRegressor):
         return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
 
-def _intro(doc, kind):
-    """Replace the MLP's introduction paragraph with the pre-training one."""
-    start = doc.index("    A drop-in superset")
-    end = doc.index("\n\n", start)
-    intro = (
-        f"    An {kind} whose hidden layers are first trained, one at a time, as\n"
-        "    (denoising) autoencoders on the inputs, then fine-tuned together with\n"
-        "    back-propagation; every option of the plain MLP applies to the\n"
-        "    fine-tuning. The pre-training uses unlabelled data too."
-    )
-    return doc[:start] + intro + doc[end:]
+def _check_once(doc, piece):
+    """Raise unless ``doc`` holds ``piece`` exactly once.
+
+    The stacked estimators' docstrings are the MLPs' with pieces replaced;
+    a piece that the MLP docstring no longer holds (or holds twice) raises
+    here, at import, rather than leave the MLP's text, wrong for the stacked
+    estimator, silently in place.
+    """
+    count = doc.count(piece)
+    if count != 1:
+        raise ValueError(
+            f"The MLP docstring holds {count} copies of {piece!r}, not one: "
+            "update the stacked estimators' docstrings (sknets/_pretrained.py)."
+        )
+
+
+def _replace_once(doc, old, new):
+    """``doc`` with its one occurrence of ``old`` replaced by ``new``."""
+    _check_once(doc, old)
+    return doc.replace(old, new)
+
+
+def _paragraph(doc, start):
+    """The paragraph of ``doc`` that begins with ``start`` (found once)."""
+    _check_once(doc, start)
+    begin = doc.index(start)
+    return doc[begin : doc.index("\n\n", begin)]
+
+
+def _stacked_docstring(doc, replacements):
+    """``doc`` with each ``(old, new)`` of ``replacements`` made once."""
+    for old, new in replacements:
+        doc = _replace_once(doc, old, new)
+    return doc
 
 
 _REFERENCES_EXTRA = """\
@@ -575,46 +622,89 @@ _UNLABELED_PARAMETER = """\
         its Warns section).
 """
 
-_SHARED = """
+_SHARED = """\
     pretrain_loss_curves_ : list of list of float
         Pre-training loss of each epoch, one list per hidden layer (a single
         value per layer with ``solver='lbfgs'``).
 """
 
-StackedPretrainedClassifier.__doc__ = _docstring(
-    _intro(MLPClassifier.__doc__, "MLP classifier")
-    .replace("Multi-layer perceptron classifier with the full training recipe.",
-             "Classifier pre-trained layer by layer as autoencoders, then "
-             "fine-tuned.")
-    .replace("    Parameters\n    ----------\n",
-             "    Parameters\n    ----------\n" + _PRETRAIN_PARAMETERS + "\n")
-    .replace("    Attributes\n    ----------\n",
-             _UNLABELED_PARAMETER + "\n    Attributes\n    ----------\n"
-             + _SHARED.lstrip("\n") + "\n")
-    .replace("    Notes\n    -----\n", _PRETRAIN_NOTES + "\n    Fine-tuning:\n")
-    .replace("default='relu'", "default='logistic'")
-    .replace("    Examples\n", _REFERENCES_EXTRA + "    Examples\n")
-    .replace("MLPClassifier(", "StackedPretrainedClassifier(")
-    .replace("    MLPRegressor : The same network for regression.",
-             "    StackedPretrainedRegressor : The same for regression.")
-    .replace("from sknets import MLPClassifier",
-             "from sknets import StackedPretrainedClassifier")
+
+def _intro(kind, extra=""):
+    return (
+        f"    An {kind} whose hidden layers are first trained, one at a time, as\n"
+        "    (denoising) autoencoders on the inputs, then fine-tuned together with\n"
+        "    back-propagation; every option of the plain MLP applies to the\n"
+        f"    fine-tuning.{extra}"
+    )
+
+
+def _common_replacements():
+    """The pieces that both stacked estimators replace alike."""
+    return [
+        ("    Parameters\n    ----------\n",
+         "    Parameters\n    ----------\n" + _PRETRAIN_PARAMETERS + "\n"),
+        # A warm start that continues fine-tuning does not pre-train again
+        # (see _PretrainMixin._continues).
+        ("        ``min_learning_rate`` was changed.\n",
+         "        ``min_learning_rate`` was changed. A fit that continues from the\n"
+         "        fitted weights does not pre-train again.\n"),
+        ("    Notes\n    -----\n", _PRETRAIN_NOTES + "\n    Fine-tuning:\n"),
+        ("default='relu'", "default='logistic'"),
+        ("    Examples\n", _REFERENCES_EXTRA + "    Examples\n"),
+    ]
+
+
+_MLP_CLASSIFIER_DOC = MLPClassifier.__doc__
+StackedPretrainedClassifier.__doc__ = _stacked_docstring(
+    _MLP_CLASSIFIER_DOC,
+    [
+        ("Multi-layer perceptron classifier with the full training recipe.",
+         "Classifier pre-trained layer by layer as autoencoders, then "
+         "fine-tuned."),
+        (_paragraph(_MLP_CLASSIFIER_DOC, "    A drop-in superset"),
+         _intro("MLP classifier",
+                " With ``unlabeled_label``, unlabeled samples\n"
+                "    take part in the pre-training too.")),
+        ("    Attributes\n    ----------\n",
+         _UNLABELED_PARAMETER + "\n    Attributes\n    ----------\n" + _SHARED
+         + "\n"),
+        *_common_replacements(),
+        # scikit-learn's MLPClassifier is what the plain MLP extends, not this.
+        ("    sklearn.neural_network.MLPClassifier : scikit-learn's estimator, "
+         "which\n        this one extends.\n"
+         "    MLPRegressor : The same network for regression.\n",
+         "    MLPClassifier : The same network, without pre-training.\n"
+         "    AutoencoderTransformer : The autoencoder that pre-trains each "
+         "hidden\n        layer.\n"
+         "    StackedPretrainedRegressor : The same for regression.\n"),
+        ("MLPClassifier(", "StackedPretrainedClassifier("),
+        ("from sknets import MLPClassifier",
+         "from sknets import StackedPretrainedClassifier"),
+    ],
 )
-StackedPretrainedRegressor.__doc__ = _docstring(
-    _intro(MLPRegressor.__doc__, "MLP regressor")
-    .replace("Multi-layer perceptron regressor with the full training recipe.",
-             "Regressor pre-trained layer by layer as autoencoders, then "
-             "fine-tuned.")
-    .replace("    Parameters\n    ----------\n",
-             "    Parameters\n    ----------\n" + _PRETRAIN_PARAMETERS + "\n")
-    .replace("    Attributes\n    ----------\n",
-             "    Attributes\n    ----------\n" + _SHARED.lstrip("\n") + "\n")
-    .replace("    Notes\n    -----\n", _PRETRAIN_NOTES + "\n    Fine-tuning:\n")
-    .replace("default='relu'", "default='logistic'")
-    .replace("    Examples\n", _REFERENCES_EXTRA + "    Examples\n")
-    .replace("MLPRegressor(", "StackedPretrainedRegressor(")
-    .replace("    MLPClassifier : The same network for classification.",
-             "    StackedPretrainedClassifier : The same for classification.")
-    .replace("from sknets import MLPRegressor",
-             "from sknets import StackedPretrainedRegressor")
+
+_MLP_REGRESSOR_DOC = MLPRegressor.__doc__
+StackedPretrainedRegressor.__doc__ = _stacked_docstring(
+    _MLP_REGRESSOR_DOC,
+    [
+        ("Multi-layer perceptron regressor with the full training recipe.",
+         "Regressor pre-trained layer by layer as autoencoders, then "
+         "fine-tuned."),
+        # No unlabeled samples here: every row of fit has a target.
+        (_paragraph(_MLP_REGRESSOR_DOC, "    A drop-in superset"),
+         _intro("MLP regressor")),
+        ("    Attributes\n    ----------\n",
+         "    Attributes\n    ----------\n" + _SHARED + "\n"),
+        *_common_replacements(),
+        ("    sklearn.neural_network.MLPRegressor : scikit-learn's estimator, "
+         "which\n        this one extends.\n"
+         "    MLPClassifier : The same network for classification.\n",
+         "    MLPRegressor : The same network, without pre-training.\n"
+         "    AutoencoderTransformer : The autoencoder that pre-trains each "
+         "hidden\n        layer.\n"
+         "    StackedPretrainedClassifier : The same for classification.\n"),
+        ("MLPRegressor(", "StackedPretrainedRegressor("),
+        ("from sknets import MLPRegressor",
+         "from sknets import StackedPretrainedRegressor"),
+    ],
 )

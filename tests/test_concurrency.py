@@ -1,7 +1,7 @@
 """Inference from several threads at once equals inference in sequence.
 
-Training keeps scratch buffers in the layers (``Dense._cache_out``,
-``_cache_dX``, ...); inference must use none of them, so that one fitted
+Training keeps scratch buffers in the layers (their ``scratch`` and
+``cache``); inference must use none of them, so that one fitted
 model can serve predictions from a thread pool. Batches larger than the
 network's prediction chunk exercise the chunked path; batch normalisation
 and dropout cover the layers with train/predict differences.

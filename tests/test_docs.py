@@ -62,6 +62,7 @@ def test_docs_build_without_warnings(site):
     ("user_guide/troubleshooting.html", "When it does not work"),
     ("auto_examples/index.html", "recipe_end_to_end"),
     ("auto_examples/dropout_vs_none.html", "Dropout against no dropout"),
+    ("architecture.html", "A new backend"),
 ])
 def test_key_pages_exist(site, page, text):
     code, log, paths = site
@@ -75,3 +76,17 @@ def test_user_guide_snippets_run(site):
     code, log = sphinx_build("doctest", paths["source"], paths["html"].parent
                              / "doctest", paths["doctrees"])
     assert code == 0, log
+
+
+def test_the_architecture_page_names_files_that_exist():
+    # The page tells contributors which files a change touches: each file it
+    # names must exist (in sknets/ or tests/).
+    import re
+
+    text = (ROOT / "docs" / "architecture.rst").read_text()
+    names = set(re.findall(r"``((?:_engine/|tests/)?[\w/]+\.py)``", text))
+    assert len(names) > 8
+    root = ROOT
+    missing = [name for name in sorted(names)
+               if not ((root / "sknets" / name).exists() or (root / name).exists())]
+    assert not missing

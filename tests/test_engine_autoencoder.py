@@ -16,7 +16,13 @@ from scipy.special import expit
 
 from sknets._engine import layers
 from sknets._engine.gradcheck import array_names, as_float64, check_network_gradients
-from sknets._engine.layers import Corruption, Dense, SparsityPenalty, TiedDense
+from sknets._engine.layers import (
+    Corruption,
+    Dense,
+    ForwardContext,
+    SparsityPenalty,
+    TiedDense,
+)
 from sknets._engine.network import build_autoencoder
 
 EPSILON = 1e-5
@@ -327,7 +333,8 @@ def test_corruption_is_applied_in_training_only(corruption):
     # (Training outputs live in buffers that the next forward reuses.)
     train_a = net.forward(X.copy(), training=True,
                           rng=np.random.default_rng(1)).copy()
-    train_b = net.forward(X.copy(), training=True, rng=np.random.default_rng(2))
+    train_b = net.forward(X.copy(), training=True,
+                          rng=np.random.default_rng(2))
     assert not np.allclose(train_a, expected)
     assert not np.allclose(train_a, train_b)
 
@@ -335,21 +342,23 @@ def test_corruption_is_applied_in_training_only(corruption):
 def test_masking_corruption_zeroes_about_level_of_the_inputs():
     X = np.random.default_rng(0).uniform(0.5, 1.0, size=(400, 50))
     layer = Corruption("masking", 0.3)
-    out = layer.forward(X, training=True, rng=np.random.default_rng(1))
+    out = layer.forward(X, ForwardContext(training=True,
+                                          rng=np.random.default_rng(1)))
     assert np.mean(out == 0) == pytest.approx(0.3, abs=0.01)
     kept = out != 0
     np.testing.assert_array_equal(out[kept], X[kept])
     # With reuse_masks the same mask is applied again (what the check relies on).
-    again = layer.forward(X, training=True, rng=np.random.default_rng(2),
-                          reuse_masks=True)
+    again = layer.forward(X, ForwardContext(training=True,
+                                            rng=np.random.default_rng(2),
+                                            reuse_masks=True))
     np.testing.assert_array_equal(again, out)
-    assert layer.forward(X, training=False) is X
+    assert layer.forward(X, ForwardContext(training=False)) is X
 
 
 def test_gaussian_corruption_adds_noise_of_standard_deviation_level():
     X = np.zeros((400, 50))
-    out = Corruption("gaussian", 0.2).forward(X, training=True,
-                                              rng=np.random.default_rng(1))
+    out = Corruption("gaussian", 0.2).forward(X, ForwardContext(training=True,
+                                              rng=np.random.default_rng(1)))
     assert np.mean(out) == pytest.approx(0.0, abs=0.01)
     assert np.std(out) == pytest.approx(0.2, rel=0.02)
 
@@ -361,7 +370,7 @@ def test_sparsity_penalty_equals_weighted_sum_of_kl_divergences(weighted):
     sw = rng.uniform(0.5, 2.0, size=20) if weighted else None
     rho, weight = 0.05, 0.3
     layer = SparsityPenalty(rho, weight)
-    out = layer.forward(H, training=True, sample_weight=sw)
+    out = layer.forward(H, ForwardContext(training=True, sample_weight=sw))
     assert out is H  # the identity
 
     rho_hat = np.average(H, axis=0, weights=sw)
@@ -374,10 +383,10 @@ def test_sparsity_penalty_equals_weighted_sum_of_kl_divergences(weighted):
 def test_sparsity_penalty_is_zero_at_the_target_and_absent_at_inference():
     H = np.full((10, 4), 0.2)
     layer = SparsityPenalty(0.2, 1.0)
-    layer.forward(H, training=True)
+    layer.forward(H, ForwardContext(training=True))
     assert layer.penalty_value == pytest.approx(0.0, abs=1e-12)
     layer = SparsityPenalty(0.05, 1.0)
-    assert layer.forward(H, training=False) is H
+    assert layer.forward(H, ForwardContext(training=False)) is H
     assert layer.penalty_value == 0.0
 
 

@@ -261,10 +261,10 @@ def test_gradcheck_detects_batch_norm_backward_that_ignores_the_statistics(
     def naive_backward(self, dY, need_input_grad=True):
         # Treats the batch mean and variance as constants: wrong in training.
         np.sum(dY, axis=0, out=self.grads["beta"])
-        np.sum(dY * self._cache_xhat, axis=0, out=self.grads["gamma"])
+        np.sum(dY * self.cache["xhat"], axis=0, out=self.grads["gamma"])
         if not need_input_grad:
             return None
-        return dY * (self.params["gamma"] * self._cache_inv_std)
+        return dY * (self.params["gamma"] * self.cache["inv_std"])
 
     monkeypatch.setattr(layers.BatchNorm, "backward", naive_backward)
     errors = _max_error("relu", "softmax_log_loss", batch_norm=True)

@@ -13,7 +13,7 @@ import pytest
 
 import sknets._engine as engine_pkg
 from sknets._engine.errors import DivergenceError
-from sknets._engine.layers import Activation, BatchNorm, Dense, Dropout
+from sknets._engine.layers import Activation, BatchNorm, Dense, Dropout, ForwardContext
 from sknets._engine.losses import SquaredError
 from sknets._engine.network import Network, build_mlp
 from sknets._engine.optimizers import SGD, Adagrad, Adam, make_optimizer
@@ -25,7 +25,7 @@ from sknets._engine.schedules import (
     make_schedule,
 )
 from sknets._engine.stopping import PlateauMonitor
-from sknets._engine.trainer import Minibatches, Trainer, train_lbfgs
+from sknets._engine.trainer import Listener, Minibatches, Trainer, train_lbfgs
 
 # --------------------------------------------------------------------------
 # (a) Optimisers against hand-computed updates.
@@ -270,7 +270,7 @@ def test_dropout_drops_about_rate_and_rescales_kept_units_in_training():
     rate = 0.3
     layer = Dropout(rate)
     X = np.ones((2000, 50))
-    out = layer.forward(X, training=True, rng=np.random.default_rng(0))
+    out = layer.forward(X, ForwardContext(training=True, rng=np.random.default_rng(0)))
     dropped = np.mean(out == 0)
     assert abs(dropped - rate) < 0.01
     kept = out[out != 0]
@@ -286,11 +286,11 @@ def test_dropout_is_identity_at_inference():
     X_copy = X.copy()
     rng = np.random.default_rng(1)
     state_before = copy.deepcopy(rng.bit_generator.state)
-    out = layer.forward(X, training=False, rng=rng)
+    out = layer.forward(X, ForwardContext(training=False, rng=rng))
     np.testing.assert_array_equal(out, X_copy)
     # No randomness consumed and nothing cached at inference.
     assert rng.bit_generator.state == state_before
-    assert layer._cache_mask is None
+    assert layer.cache.get("mask") is None
 
 
 def test_dropout_backward_applies_the_forward_mask():
@@ -299,16 +299,16 @@ def test_dropout_backward_applies_the_forward_mask():
     rng = np.random.default_rng(0)
     X = rng.uniform(1.0, 2.0, size=(50, 8))  # never zero
     # Training outputs live in a buffer that the next forward reuses.
-    out = layer.forward(X, training=True, rng=rng).copy()
+    out = layer.forward(X, ForwardContext(training=True, rng=rng)).copy()
     mask = out / X
     assert set(np.unique(np.round(mask, 12))) == {0.0, round(1 / (1 - rate), 12)}
     dY = rng.normal(size=X.shape)
     dX = layer.backward(dY.copy())
     np.testing.assert_allclose(dX, dY * mask, rtol=1e-12)
     # reuse_masks keeps the mask; a new draw changes it.
-    again = layer.forward(X, training=True, rng=rng, reuse_masks=True)
+    again = layer.forward(X, ForwardContext(training=True, rng=rng, reuse_masks=True))
     np.testing.assert_array_equal(again, out)
-    redrawn = layer.forward(X, training=True, rng=rng)
+    redrawn = layer.forward(X, ForwardContext(training=True, rng=rng))
     assert not np.array_equal(redrawn, out)
 
 
@@ -349,7 +349,7 @@ def test_batch_norm_training_output_has_mean_beta_and_std_gamma():
     rng = np.random.default_rng(0)
     Z = rng.normal(loc=[5.0, -3.0, 0.0, 100.0], scale=[3.0, 0.5, 10.0, 2.0],
                    size=(300, 4))
-    out = layer.forward(Z, training=True)
+    out = layer.forward(Z, ForwardContext(training=True))
     np.testing.assert_allclose(out.mean(axis=0), BETA, atol=1e-12)
     # Exactly gamma up to the eps under the square root.
     var = Z.var(axis=0)
@@ -363,7 +363,7 @@ def test_batch_norm_training_statistics_are_sample_weighted():
     rng = np.random.default_rng(0)
     Z = rng.normal(loc=3.0, scale=2.0, size=(40, 4))
     weights = rng.integers(0, 4, size=40).astype(np.float64)
-    out = layer.forward(Z, training=True, sample_weight=weights)
+    out = layer.forward(Z, ForwardContext(training=True, sample_weight=weights))
     p = weights / weights.sum()
     mean = p @ out
     np.testing.assert_allclose(mean, BETA, atol=1e-12)
@@ -372,7 +372,7 @@ def test_batch_norm_training_statistics_are_sample_weighted():
     # A weight of k acts as k repeated rows (a weight of 0 as no row).
     repeated = np.repeat(Z, weights.astype(int), axis=0)
     other = _bound_batch_norm(4, gamma=GAMMA, beta=BETA)
-    out_repeated = other.forward(repeated, training=True)
+    out_repeated = other.forward(repeated, ForwardContext(training=True))
     np.testing.assert_allclose(np.repeat(out, weights.astype(int), axis=0),
                                out_repeated, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.state["running_mean"],
@@ -384,18 +384,19 @@ def test_batch_norm_training_statistics_are_sample_weighted():
 def test_batch_norm_inference_uses_running_statistics_not_the_batch():
     layer = _bound_batch_norm(4, momentum=0.9, gamma=GAMMA, beta=BETA)
     rng = np.random.default_rng(0)
-    layer.forward(rng.normal(size=(100, 4)), training=True)
+    layer.forward(rng.normal(size=(100, 4)), ForwardContext(training=True))
     running_mean = layer.state["running_mean"].copy()
     running_var = layer.state["running_var"].copy()
 
     # A batch centred far away: inference must not re-centre it.
     Z = rng.normal(loc=50.0, scale=1.0, size=(40, 4))
-    out = layer.forward(Z, training=False)
+    out = layer.forward(Z, ForwardContext(training=False))
     expected = GAMMA * (Z - running_mean) / np.sqrt(running_var + layer.eps) + BETA
     np.testing.assert_allclose(out, expected, rtol=1e-12)
     assert np.all(np.abs(out.mean(axis=0) - BETA) > 10)
     # Each row is normalised on its own.
-    np.testing.assert_allclose(layer.forward(Z[:1], training=False), out[:1])
+    np.testing.assert_allclose(layer.forward(Z[:1], ForwardContext(training=False)),
+                               out[:1])
     # Inference changes neither the running statistics nor the caches.
     np.testing.assert_array_equal(layer.state["running_mean"], running_mean)
     np.testing.assert_array_equal(layer.state["running_var"], running_var)
@@ -404,10 +405,10 @@ def test_batch_norm_inference_uses_running_statistics_not_the_batch():
 def test_batch_norm_inference_writes_nothing_to_the_layer():
     layer = _bound_batch_norm(3)
     rng = np.random.default_rng(0)
-    layer.forward(rng.normal(size=(10, 3)), training=True)
-    cache = layer._cache_xhat.copy()
-    layer.forward(rng.normal(size=(5, 3)), training=False)
-    np.testing.assert_array_equal(layer._cache_xhat, cache)
+    layer.forward(rng.normal(size=(10, 3)), ForwardContext(training=True))
+    cache = layer.cache["xhat"].copy()
+    layer.forward(rng.normal(size=(5, 3)), ForwardContext(training=False))
+    np.testing.assert_array_equal(layer.cache["xhat"], cache)
 
 
 def test_batch_norm_running_averages_move_toward_batch_statistics_with_momentum():
@@ -416,14 +417,14 @@ def test_batch_norm_running_averages_move_toward_batch_statistics_with_momentum(
     rng = np.random.default_rng(0)
     Z1 = rng.normal(loc=2.0, scale=3.0, size=(20, 3))
     Z2 = rng.normal(loc=-1.0, scale=0.5, size=(30, 3))
-    layer.forward(Z1, training=True)
+    layer.forward(Z1, ForwardContext(training=True))
     # The running variance averages the (biased) batch variance.
     mean1, var1 = Z1.mean(axis=0), Z1.var(axis=0)
     np.testing.assert_allclose(layer.state["running_mean"], (1 - momentum) * mean1)
     np.testing.assert_allclose(
         layer.state["running_var"], momentum * 1.0 + (1 - momentum) * var1
     )
-    layer.forward(Z2, training=True)
+    layer.forward(Z2, ForwardContext(training=True))
     mean2, var2 = Z2.mean(axis=0), Z2.var(axis=0)
     np.testing.assert_allclose(
         layer.state["running_mean"],
@@ -439,12 +440,12 @@ def test_batch_norm_running_averages_converge_to_a_repeated_batch():
     layer = _bound_batch_norm(2, momentum=0.5)
     Z = np.random.default_rng(0).normal(loc=7.0, scale=2.0, size=(25, 2))
     for _ in range(60):
-        layer.forward(Z, training=True)
+        layer.forward(Z, ForwardContext(training=True))
     np.testing.assert_allclose(layer.state["running_mean"], Z.mean(axis=0))
     np.testing.assert_allclose(layer.state["running_var"], Z.var(axis=0))
     # ... so inference on that batch then matches training on it.
-    train = layer.forward(Z, training=True)
-    infer = layer.forward(Z, training=False)
+    train = layer.forward(Z, ForwardContext(training=True))
+    infer = layer.forward(Z, ForwardContext(training=False))
     np.testing.assert_allclose(infer, train, rtol=1e-10, atol=1e-12)
 
 
@@ -690,16 +691,22 @@ def _net(batch_norm=False, seed=0, loss="softmax_log_loss", n_out=2):
     return net
 
 
-class RecordingTrainer(Trainer):
+class Snapshots(Listener):
     """Keeps the parameters and state at the end of every epoch."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self):
         self.snapshots = []
 
-    def _validate(self, validation, record):
-        self.snapshots.append((self.network.theta.copy(), self.network.get_state()))
-        super()._validate(validation, record)
+    def on_epoch_end(self, run, record):
+        self.snapshots.append((run.network.theta.copy(), run.network.get_state()))
+
+
+def RecordingTrainer(*args, **kwargs):
+    """A trainer whose ``snapshots`` are its epochs' parameters and state."""
+    listener = Snapshots()
+    trainer = Trainer(*args, listeners=[listener], **kwargs)
+    trainer.snapshots = listener.snapshots
+    return trainer
 
 
 class JumpSchedule(Constant):
@@ -1054,7 +1061,7 @@ def test_pickle_does_not_store_the_gradient_or_caches():
     assert len(pickle.dumps(net)) < fresh + 1000
     layer = pickle.loads(pickle.dumps(net)).layers[0]
     assert isinstance(layer, Dense)
-    assert layer._cache_X is None
+    assert layer.cache == {} and layer.scratch == {}
 
 
 # --------------------------------------------------------------------------
@@ -1063,7 +1070,10 @@ def test_pickle_does_not_store_the_gradient_or_caches():
 
 ALLOWED_TOP_LEVEL = {
     "numpy", "scipy", "math", "time", "warnings", "dataclasses", "copy",
-    "__future__", "functools", "itertools", "typing", "numbers", "collections",
+    "__future__", "functools", "itertools", "typing", "numbers", "collections", "abc",
+    # solvers.py checks a registered class's constructor against its
+    # declared hyperparameters.
+    "inspect",
     # blas.py finds numpy's own OpenBLAS (threadpoolctl) and calls it (ctypes).
     "ctypes", "os", "pathlib", "threadpoolctl",
 }

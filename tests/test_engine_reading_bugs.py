@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from sknets import MLPRegressor
-from sknets._engine.layers import Dropout
+from sknets._engine.layers import Dropout, ForwardContext
 from sknets._engine.losses import LOSSES
 
 
@@ -51,20 +51,21 @@ def test_dropout_on_sparse_input_allocates_no_dense_mask():
     try:
         # Nor does it draw a random number per entry of the dense shape.
         for X in batches:
-            layer.forward(X, training=True, rng=rng)
+            layer.forward(X, ForwardContext(training=True, rng=rng))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert peak < dense_bytes / 20
-    kept = {k: v.nbytes for k, v in vars(layer).items()
-            if isinstance(v, np.ndarray)}
+    held = {**vars(layer), **getattr(layer, "scratch", {}),
+            **getattr(layer, "cache", {})}
+    kept = {k: v.nbytes for k, v in held.items() if isinstance(v, np.ndarray)}
     assert sum(kept.values()) < dense_bytes / 20, kept
 
 
 def test_dropout_on_sparse_input_drops_stored_values_with_the_rate():
     rng = np.random.default_rng(0)
     X = _sparse_batch(rng, rows=200, cols=500, density=0.2)
-    out = Dropout(0.3).forward(X, training=True, rng=rng)
+    out = Dropout(0.3).forward(X, ForwardContext(training=True, rng=rng))
     assert sp.issparse(out) and out.shape == X.shape
     dense, original = out.toarray(), X.toarray()
     stored = original != 0
@@ -74,7 +75,7 @@ def test_dropout_on_sparse_input_drops_stored_values_with_the_rate():
     np.testing.assert_allclose(dense[stored][kept], original[stored][kept] / 0.7,
                                rtol=1e-6)
     # Inference is the identity.
-    assert Dropout(0.3).forward(X, training=False) is X
+    assert Dropout(0.3).forward(X, ForwardContext(training=False)) is X
 
 
 def _exploding_regression(n=400):

@@ -1,7 +1,8 @@
 """The engine's seams hold: imports go one way, array work goes through Ops.
 
 - The engine (``sknets._engine``) imports nothing above it: no estimator, no
-  scikit-learn.
+  scikit-learn (``tests/test_engine_parts.py``, which lists the standard
+  modules it may use).
 - Only the numpy backend's modules import numpy or scipy's array modules;
   layers, losses, optimisers, the network and the training loop reach them
   through an :class:`~sknets._engine.ops.Ops` object, so that a backend is
@@ -53,14 +54,6 @@ def _imports(path):
 
 def _engine_modules():
     return sorted(p for p in ENGINE.glob("*.py"))
-
-
-@pytest.mark.parametrize("path", _engine_modules(), ids=lambda p: p.stem)
-def test_the_engine_imports_nothing_above_it(path):
-    for module, level in _imports(path):
-        assert level <= 1, f"{path.name} imports from above the engine ({module})"
-        assert not module.startswith(("sklearn", "sknets")), (
-            f"{path.name} imports {module}")
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 import sknets._base
 import sknets._engine.network
 from sknets import MLPClassifier, MLPRegressor
-from sknets._engine.layers import BatchNorm
+from sknets._engine.layers import INFERENCE, BatchNorm
 from sknets._engine.optimizers import SGD, Adagrad, Adam
 from sknets.exceptions import DivergenceError
 
@@ -946,10 +946,10 @@ def record_batch_norm_batch_sizes(monkeypatch):
     sizes = []
     real_forward = BatchNorm.forward
 
-    def forward(self, Z, training=False, *args, **kwargs):
-        if training:
+    def forward(self, Z, ctx=INFERENCE):
+        if ctx.training:
             sizes.append(Z.shape[0])
-        return real_forward(self, Z, training, *args, **kwargs)
+        return real_forward(self, Z, ctx)
 
     monkeypatch.setattr(BatchNorm, "forward", forward)
     return sizes

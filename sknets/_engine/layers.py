@@ -1,49 +1,120 @@
-"""Layers: each keeps what its backward pass needs from the last forward.
+"""Layers, and the contract every layer keeps.
 
 Contract
 --------
-``param_specs()`` lists the trainable arrays as ``(name, shape, decayed)``;
-the network allocates them (and their gradients) as views into one flat
-buffer and hands them over with ``bind``. ``forward(X, training, rng,
-reuse_masks)`` returns the layer output; with ``training=True`` it caches,
-in a single slot, what ``backward(dY, need_input_grad)`` needs. Training
-outputs and work arrays live in per-layer buffers (``_buffer``) reused by the
-next minibatch, so that after the first one a training step allocates no
-batch-sized array; an output is valid until the next training forward. Inference
-(``training=False``) writes nothing to the layer, so that several threads can
-predict at once, and computes each row of its products as it would be alone
-(:mod:`.products`), so that a row's output never depends on the other rows.
-Non-trainable state (batch-normalisation population statistics) lives in
-``state``, apart from the trainable arrays.
+A layer subclasses :class:`Layer` and implements ``forward(X, ctx)`` and
+``backward(dY, need_input_grad)``; ``ctx`` is a :class:`ForwardContext`
+(training or inference, the random generator, whether to reuse the last
+dropout masks, the batch's sample weights).
+
+- Trainable arrays: ``param_specs()`` lists them as ``(name, shape,
+  decayed)``; the network allocates them (and their gradients, same keys) as
+  views into one flat buffer and hands them over with ``bind``.
+- What backward needs from the last training forward lives in ``cache``
+  (one slot per name, no growing lists); training outputs and work arrays in
+  ``scratch``, reused by the next minibatch (:meth:`Layer._buffer`), so that
+  after the first one a training step allocates no batch-sized array. An
+  output is valid until the next training forward. Neither is pickled nor
+  copied into a fitted model; ``clear_cache`` empties both.
+- Inference (``ctx.training`` false) writes nothing to the layer, so that
+  several threads can predict at once, and computes each row of its products
+  as it would be alone (:mod:`.products`).
+- Non-trainable state (batch-normalisation population statistics) lives in
+  ``state``, apart from the trainable arrays.
+- Optional hooks, which the network looks for instead of testing types:
+  ``auxiliary_loss(grad_scale)`` (a term added to the loss, e.g. a sparsity
+  penalty), ``population_units`` and ``set_population`` (statistics taken
+  over the training data), ``link(layers)`` (a reference to another layer,
+  e.g. tied weights), and the flags ``has_weight_matrix`` (the layer
+  applies a weight matrix, its own or another's), ``owns_weight_matrix``
+  (it owns one: it counts in ``coefs_``) and ``is_activation`` (its output is
+  a hidden layer's activation).
+- All array work goes through ``self.ops`` (:mod:`.ops`), the network's.
+
+A new layer is one subclass here; the builders (:func:`.network.build_mlp`)
+decide where it goes.
 """
+
+from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass
+from typing import Any
 
 from .initializers import init_weights
 from .ops import get_ops
 
 
-class Layer:
-    """Base class: no parameters, no state, identity."""
+@dataclass(frozen=True)
+class ForwardContext:
+    """How a forward pass runs.
+
+    Parameters
+    ----------
+    training : bool
+        Training mode: dropout and corruption draw, batch norm uses the
+        batch's statistics, and what backward needs is cached.
+    rng : numpy.random.Generator, optional
+        Draws dropout masks and corruption noise (training only).
+    reuse_masks : bool
+        Reuse the masks of the last training forward (gradient checking).
+    sample_weight : array, optional
+        Row weights of the batch (batch-norm statistics, penalties).
+    """
+
+    training: bool = False
+    rng: Any = None
+    reuse_masks: bool = False
+    sample_weight: Any = None
+
+
+INFERENCE = ForwardContext()
+
+
+class Layer(metaclass=ABCMeta):
+    """Base class of the layers (see the module docstring)."""
+
+    has_weight_matrix = False
+    owns_weight_matrix = False
+    is_activation = False
+    population_units = None  # the units of a layer with population statistics
+    has_auxiliary_loss = False
 
     def __init__(self, ops=None):
         self.params = {}
         self.grads = {}
         self.state = {}
+        self.cache = {}
+        self.scratch = {}
         # The array backend; the network sets its own on every layer.
         self.ops = get_ops() if ops is None else ops
 
     def param_specs(self):
+        """``(name, shape, decayed)`` of each trainable array."""
         return []
 
     def bind(self, params, grads):
+        """Take the views of the network's flat buffers."""
         self.params = params
         self.grads = grads
 
+    def link(self, layers):
+        """Resolve references to other layers of the network (after ``bind``)."""
+        return None
+
     def initialize(self, rng):
-        pass
+        """Initial values of the trainable arrays and the state."""
+        return None
+
+    @abstractmethod
+    def forward(self, X, ctx=INFERENCE):
+        """The layer's output for input ``X`` (see the module docstring)."""
+
+    @abstractmethod
+    def backward(self, dY, need_input_grad=True):
+        """Fill ``grads`` from ``dY``; return the input gradient (or None)."""
 
     def clear_cache(self):
-        for key in [k for k in self.__dict__ if k.startswith("_cache")]:
-            setattr(self, key, None)
+        self.cache = {}
+        self.scratch = {}
 
     def _buffer(self, name, rows, cols, dtype):
         """A training scratch array of ``rows`` rows, reused across batches.
@@ -51,12 +122,11 @@ class Layer:
         Kept at the largest size seen; a smaller batch uses its first rows,
         which are contiguous. Inference never uses these buffers.
         """
-        buf = getattr(self, name, None)
+        buf = self.scratch.get(name)
         if buf is None or buf.shape[0] < rows or buf.shape[1] != cols or (
             buf.dtype != dtype
         ):
-            buf = self.ops.empty((rows, cols), dtype)
-            setattr(self, name, buf)
+            buf = self.scratch[name] = self.ops.empty((rows, cols), dtype)
         return buf[:rows]
 
     def __getstate__(self):
@@ -65,13 +135,20 @@ class Layer:
         state = self.__dict__.copy()
         state["params"] = {}
         state["grads"] = {}
-        for key in [k for k in state if k.startswith("_cache")]:
-            state[key] = None
+        state["cache"] = {}
+        state["scratch"] = {}
         # The backend by name: plain data (see _persistence).
         state["ops"] = self.ops.name
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        # States written before the cache and scratch dicts held one
+        # attribute per cached array, all None once pickled.
+        for key in [k for k in state if k.startswith("_cache")]:
+            del state[key]
+        state.setdefault("cache", {})
+        state.setdefault("scratch", {})
         self.__dict__.update(state)
         self.ops = get_ops(state.get("ops", "numpy"))
 
@@ -99,7 +176,9 @@ class Dense(Layer):
         self.init_activation = init_activation
         # True when a tied decoder has already written its part of dW.
         self.accumulate = accumulate
-        self._cache_X = None
+
+    has_weight_matrix = True
+    owns_weight_matrix = True
 
     def param_specs(self):
         return [("W", (self.n_in, self.n_out), True), ("b", (self.n_out,), False)]
@@ -108,26 +187,30 @@ class Dense(Layer):
         init_weights(self.params["W"], self.init_activation, rng, self.ops)
         self.params["b"][...] = 0
 
-    def forward(self, X, training=False, rng=None, reuse_masks=False,
-                sample_weight=None):
+    def set_weights(self, W, b):
+        """Copy given weights and biases in (e.g. pre-trained encoders)."""
+        self.params["W"][...] = W
+        self.params["b"][...] = b
+
+    def forward(self, X, ctx=INFERENCE):
         W, b = self.params["W"], self.params["b"]
-        if not training:
+        if not ctx.training:
             return self.ops.affine_inference(X, W, b)
-        self._cache_X = X
-        Z = self._buffer("_cache_out", X.shape[0], self.n_out, W.dtype)
+        self.cache["X"] = X
+        Z = self._buffer("out", X.shape[0], self.n_out, W.dtype)
         return self.ops.affine(X, W, b, Z)
 
     def backward(self, dZ, need_input_grad=True):
         gW = self.grads["W"]
         part = None
-        if self.accumulate and not self.ops.is_sparse(self._cache_X):
-            part = self._buffer("_cache_gW", gW.shape[0], gW.shape[1], gW.dtype)
-        self.ops.affine_backward(self._cache_X, dZ, gW, self.grads["b"],
+        if self.accumulate and not self.ops.is_sparse(self.cache["X"]):
+            part = self._buffer("gW", gW.shape[0], gW.shape[1], gW.dtype)
+        self.ops.affine_backward(self.cache["X"], dZ, gW, self.grads["b"],
                                  accumulate=self.accumulate, scratch=part)
         if not need_input_grad:
             return None
         W = self.params["W"]
-        dX = self._buffer("_cache_dX", dZ.shape[0], self.n_in, W.dtype)
+        dX = self._buffer("dX", dZ.shape[0], self.n_in, W.dtype)
         return self.ops.matmul(dZ, W.T, out=dX)
 
     def constrain_norm(self, max_norm):
@@ -138,31 +221,31 @@ class Dense(Layer):
         first call (one vector of ``n_out`` norms is kept).
         """
         W = self.params["W"]
-        norms = self._buffer("_cache_norms", 1, self.n_out, W.dtype)[0]
+        norms = self._buffer("norms", 1, self.n_out, W.dtype)[0]
         self.ops.max_norm(W, max_norm, norms)
 
 
 class Activation(Layer):
     """Element-wise non-linearity, applied in place to its input."""
 
+    is_activation = True
+
     def __init__(self, name):
         super().__init__()
         self.name = name
-        self._cache_A = None
 
-    def forward(self, X, training=False, rng=None, reuse_masks=False,
-                sample_weight=None):
+    def forward(self, X, ctx=INFERENCE):
         A = self.ops.activation_forward(self.name, X)
-        if training:
-            self._cache_A = A
+        if ctx.training:
+            self.cache["A"] = A
         return A
 
     def backward(self, dA, need_input_grad=True):
-        A = self._cache_A
+        A = self.cache["A"]
         dtype = self.ops.activation_scratch_dtype(self.name, A.dtype)
         scratch = None
         if dtype is not None:
-            scratch = self._buffer("_cache_scratch", A.shape[0], A.shape[1], dtype)
+            scratch = self._buffer("scratch", A.shape[0], A.shape[1], dtype)
         return self.ops.activation_backward(self.name, A, dA, scratch)
 
 
@@ -177,42 +260,40 @@ class Dropout(Layer):
     def __init__(self, rate):
         super().__init__()
         self.rate = rate
-        self._cache_mask = None
 
-    def forward(self, X, training=False, rng=None, reuse_masks=False,
-                sample_weight=None):
-        if not training or self.rate == 0:
+    def forward(self, X, ctx=INFERENCE):
+        if not ctx.training or self.rate == 0:
             return X
-        ops = self.ops
+        ops, rng = self.ops, ctx.rng
         if ops.is_sparse(X):
-            return self._sparse_forward(X, rng, reuse_masks)
-        if not (reuse_masks and self._cache_mask is not None):
-            self._cache_mask = _keep_mask(self, X.shape, X.dtype, self.rate, rng)
-            ops.scale(self._cache_mask, 1.0 / (1.0 - self.rate))
-        out = self._buffer("_cache_out", X.shape[0], X.shape[1], X.dtype)
-        return ops.multiply(X, self._cache_mask, out=out)
+            return self._sparse_forward(X, rng, ctx.reuse_masks)
+        if not (ctx.reuse_masks and self.cache.get("mask") is not None):
+            self.cache["mask"] = _keep_mask(self, X.shape, X.dtype, self.rate, rng)
+            ops.scale(self.cache["mask"], 1.0 / (1.0 - self.rate))
+        out = self._buffer("out", X.shape[0], X.shape[1], X.dtype)
+        return ops.multiply(X, self.cache["mask"], out=out)
 
     def _sparse_forward(self, X, rng, reuse_masks):
         # Only the stored entries draw (dropping a zero changes nothing), into
         # buffers kept at the largest batch's number of stored values: no
         # dense mask, and the output shares the batch's index arrays.
         nnz = X.nnz
-        data = self._buffer("_cache_sparse", 2 * nnz, 1, X.dtype)[:, 0]
-        if reuse_masks and self._cache_mask is not None:
-            return self.ops.apply_sparse_factors(X, self._cache_mask,
+        data = self._buffer("sparse", 2 * nnz, 1, X.dtype)[:, 0]
+        if reuse_masks and self.cache.get("mask") is not None:
+            return self.ops.apply_sparse_factors(X, self.cache["mask"],
                                                  data[nnz : 2 * nnz])
-        uniform = self._buffer("_cache_uniform", nnz, 1,
+        uniform = self._buffer("uniform", nnz, 1,
                                self.ops.dtype("float32"))[:, 0]
-        out, self._cache_mask = self.ops.sparse_dropout(rng, X, self.rate,
+        out, self.cache["mask"] = self.ops.sparse_dropout(rng, X, self.rate,
                                                         uniform, data)
         return out
 
     def backward(self, dY, need_input_grad=True):
         # Never reached below the first trainable layer (input dropout):
         # sparse input has no gradient.
-        if self._cache_mask is None:
+        if self.cache.get("mask") is None:
             return dY
-        return self.ops.multiply_into(dY, self._cache_mask)
+        return self.ops.multiply_into(dY, self.cache["mask"])
 
 
 def _keep_mask(layer, shape, dtype, rate, rng):
@@ -222,7 +303,7 @@ def _keep_mask(layer, shape, dtype, rate, rng):
     depend on the network's precision), into buffers the layer reuses.
     """
     ops = layer.ops
-    uniform = layer._buffer("_cache_uniform", shape[0], shape[1],
+    uniform = layer._buffer("uniform", shape[0], shape[1],
                             ops.dtype("float32"))
     out = None if ops.is_float32(dtype) else layer._buffer(
         "_cache_maskbuf", shape[0], shape[1], dtype)
@@ -256,9 +337,10 @@ class BatchNorm(Layer):
         self.n_units = n_units
         self.momentum = momentum
         self.eps = eps
-        self._cache_xhat = None
-        self._cache_inv_std = None
-        self._cache_p = None
+
+    @property
+    def population_units(self):
+        return self.n_units
 
     def param_specs(self):
         n = self.n_units
@@ -273,21 +355,20 @@ class BatchNorm(Layer):
             "running_var": self.ops.full(self.n_units, 1, dtype),
         }
 
-    def forward(self, Z, training=False, rng=None, reuse_masks=False,
-                sample_weight=None):
+    def forward(self, Z, ctx=INFERENCE):
         gamma, beta = self.params["gamma"], self.params["beta"]
-        if not training:
+        if not ctx.training:
             return self.ops.batchnorm_inference(
                 Z, gamma, beta, self.state["running_mean"],
                 self.state["running_var"], self.eps)
         # The output buffer doubles as scratch for the squared deviations.
-        xhat = self._buffer("_cache_xhat_buf", Z.shape[0], Z.shape[1], Z.dtype)
-        out = self._buffer("_cache_out", Z.shape[0], Z.shape[1], Z.dtype)
+        xhat = self._buffer("xhat_buf", Z.shape[0], Z.shape[1], Z.dtype)
+        out = self._buffer("out", Z.shape[0], Z.shape[1], Z.dtype)
         out, p, mu, var, inv_std = self.ops.batchnorm_forward(
-            Z, gamma, beta, sample_weight, self.eps, xhat, out)
-        self._cache_xhat = xhat
-        self._cache_inv_std = inv_std
-        self._cache_p = p
+            Z, gamma, beta, ctx.sample_weight, self.eps, xhat, out)
+        self.cache["xhat"] = xhat
+        self.cache["inv_std"] = inv_std
+        self.cache["p"] = p
         # The biased (population) batch variance is averaged: it is what a
         # weighted batch and its repeated-rows equivalent have in common.
         self.ops.batchnorm_update_running(
@@ -300,11 +381,19 @@ class BatchNorm(Layer):
         self.state["running_mean"][...] = mean
         self.state["running_var"][...] = var
 
+    def pass_through(self, mean, var):
+        """Set gamma and beta so that inputs of this mean and variance come
+        out as they went in (``gamma = sqrt(var + eps)``, ``beta = mean``),
+        and take those as the population statistics."""
+        self.ops.batchnorm_pass_through(self.params["gamma"], self.params["beta"],
+                                        mean, var, self.eps)
+        self.set_population(mean, var)
+
     def backward(self, dY, need_input_grad=True):
         # dY is the next layer's input-gradient buffer: overwritten in place.
-        tmp = self._buffer("_cache_tmp", dY.shape[0], dY.shape[1], dY.dtype)
+        tmp = self._buffer("tmp", dY.shape[0], dY.shape[1], dY.dtype)
         return self.ops.batchnorm_backward(
-            dY, self._cache_xhat, self._cache_inv_std, self._cache_p,
+            dY, self.cache["xhat"], self.cache["inv_std"], self.cache["p"],
             self.params["gamma"], self.grads["gamma"], self.grads["beta"], tmp,
             need_input_grad)
 
@@ -318,12 +407,16 @@ class TiedDense(Layer):
     is created with ``accumulate=True``; backward visits the decoder first).
     """
 
+    has_weight_matrix = True
+
     def __init__(self, partner_index, n_out):
         super().__init__()
         self.partner_index = partner_index
         self.n_out = n_out
         self.partner = None
-        self._cache_H = None
+
+    def link(self, layers):
+        self.partner = layers[self.partner_index]
 
     def param_specs(self):
         return [("c", (self.n_out,), False)]
@@ -333,25 +426,24 @@ class TiedDense(Layer):
 
     def __getstate__(self):
         state = super().__getstate__()
-        state["partner"] = None  # relinked by Network._bind
+        state["partner"] = None  # relinked by Network._bind (``link``)
         return state
 
-    def forward(self, H, training=False, rng=None, reuse_masks=False,
-                sample_weight=None):
+    def forward(self, H, ctx=INFERENCE):
         W = self.partner.params["W"]
-        if not training:
+        if not ctx.training:
             return self.ops.affine_inference(H, W.T, self.params["c"])
-        self._cache_H = H
-        Z = self._buffer("_cache_out", H.shape[0], W.shape[0], W.dtype)
+        self.cache["H"] = H
+        Z = self._buffer("out", H.shape[0], W.shape[0], W.dtype)
         return self.ops.affine(H, W.T, self.params["c"], Z)
 
     def backward(self, dZ, need_input_grad=True):
         ops = self.ops
-        ops.matmul(dZ.T, self._cache_H, out=self.partner.grads["W"])
+        ops.matmul(dZ.T, self.cache["H"], out=self.partner.grads["W"])
         ops.sum_rows(dZ, out=self.grads["c"])
         if need_input_grad:
             W = self.partner.params["W"]
-            dH = self._buffer("_cache_dX", dZ.shape[0], W.shape[1], W.dtype)
+            dH = self._buffer("dX", dZ.shape[0], W.shape[1], W.dtype)
             return ops.matmul(dZ, W, out=dH)
         return None
 
@@ -368,30 +460,30 @@ class Corruption(Layer):
         super().__init__()
         self.kind = kind
         self.level = level
-        self._cache_noise = None
 
-    def forward(self, X, training=False, rng=None, reuse_masks=False,
-                sample_weight=None):
-        if not training or self.level == 0:
+    def forward(self, X, ctx=INFERENCE):
+        if not ctx.training or self.level == 0:
             return X
-        if not (reuse_masks and self._cache_noise is not None):
+        rng = ctx.rng
+        if not (ctx.reuse_masks and self.cache.get("noise") is not None):
             if self.kind == "masking":
-                self._cache_noise = _keep_mask(self, X.shape, X.dtype, self.level, rng)
+                self.cache["noise"] = _keep_mask(self, X.shape, X.dtype, self.level,
+                                                 rng)
             else:
                 ops = self.ops
-                noise = self._buffer("_cache_uniform", X.shape[0], X.shape[1],
+                noise = self._buffer("uniform", X.shape[0], X.shape[1],
                                      ops.dtype("float32"))
                 out = None if ops.is_float32(X.dtype) else self._buffer(
                     "_cache_maskbuf", X.shape[0], X.shape[1], X.dtype)
-                self._cache_noise = ops.gaussian_noise(rng, self.level, noise, out)
-        out = self._buffer("_cache_out", X.shape[0], X.shape[1], X.dtype)
+                self.cache["noise"] = ops.gaussian_noise(rng, self.level, noise, out)
+        out = self._buffer("out", X.shape[0], X.shape[1], X.dtype)
         if self.kind == "masking":
-            return self.ops.multiply(X, self._cache_noise, out=out)
-        return self.ops.add(X, self._cache_noise, out=out)
+            return self.ops.multiply(X, self.cache["noise"], out=out)
+        return self.ops.add(X, self.cache["noise"], out=out)
 
     def backward(self, dY, need_input_grad=True):
-        if self.kind == "masking" and self._cache_noise is not None:
-            self.ops.multiply_into(dY, self._cache_noise)
+        if self.kind == "masking" and self.cache.get("noise") is not None:
+            self.ops.multiply_into(dY, self.cache["noise"])
         return dY
 
 
@@ -407,29 +499,31 @@ class SparsityPenalty(Layer):
     ``p_i`` is row i's share of the batch weight. The layer is the identity.
     """
 
+    has_auxiliary_loss = True
+
     def __init__(self, target, weight):
         super().__init__()
         self.target = target
         self.weight = weight
         self.penalty_value = 0.0
-        self._cache_grad = None
 
-    def forward(self, H, training=False, rng=None, reuse_masks=False,
-                sample_weight=None):
-        if not training or self.weight == 0:
+    def forward(self, H, ctx=INFERENCE):
+        if not ctx.training or self.weight == 0:
             return H
-        grad = self._buffer("_cache_grad_buf", H.shape[0], H.shape[1], H.dtype)
+        grad = self._buffer("grad_buf", H.shape[0], H.shape[1], H.dtype)
         # A device scalar: read on the host with the rest of the loss.
-        self.penalty_value, self._cache_grad = self.ops.kl_sparsity(
-            H, sample_weight, self.target, self.weight, grad)
+        self.penalty_value, self.cache["grad"] = self.ops.kl_sparsity(
+            H, ctx.sample_weight, self.target, self.weight, grad)
         return H
 
-    def scale_gradient(self, factor):
-        """Scale the cached penalty gradient (see ``Network.loss_and_grad``)."""
-        if self._cache_grad is not None and factor != 1.0:
-            self.ops.scale(self._cache_grad, factor)
+    def auxiliary_loss(self, grad_scale=1.0):
+        """The last training forward's penalty; its cached gradient is scaled
+        by ``grad_scale``, as the output delta is (``Network.loss_and_grad``)."""
+        if self.cache.get("grad") is not None and grad_scale != 1.0:
+            self.ops.scale(self.cache["grad"], grad_scale)
+        return self.penalty_value
 
     def backward(self, dY, need_input_grad=True):
-        if self._cache_grad is not None:
-            self.ops.add(dY, self._cache_grad, out=dY)
+        if self.cache.get("grad") is not None:
+            self.ops.add(dY, self.cache["grad"], out=dY)
         return dY

@@ -6,6 +6,8 @@ and gradient cross to and from its backend once per evaluation.
 
 import scipy.optimize
 
+from .solvers import Hyperparameter, register_solver
+
 
 def train_lbfgs(network, X, Y, sample_weight=None, *, alpha=0.0, l1_alpha=0.0,
                 max_iter=200, max_fun=15000, tol=1e-4, verbose=False):
@@ -32,3 +34,18 @@ def train_lbfgs(network, X, Y, sample_weight=None, *, alpha=0.0, l1_alpha=0.0,
         print(f"L-BFGS: {result.nit} iterations, loss = {result.fun:.8f}: "
               f"{result.message}")
     return result
+
+
+@register_solver
+class LBFGS:
+    """The registry's entry for L-BFGS: a full-batch solver, run by
+    :func:`train_lbfgs`, whose hyperparameters are its keywords."""
+
+    name = "lbfgs"
+    stochastic = False
+    schedules = ()  # no epochs, no learning rate
+    summary = "a full-batch quasi-Newton method for small data."
+    hyperparameters = (
+        Hyperparameter("max_fun", 15000, kind="int", low=1, closed="left",
+                       doc="Maximum number of loss evaluations of {users}."),
+    )

@@ -10,11 +10,13 @@ batch-normalisation scale and shift.
 import math
 
 from .layers import (
+    INFERENCE,
     Activation,
     BatchNorm,
     Corruption,
     Dense,
     Dropout,
+    ForwardContext,
     SparsityPenalty,
     TiedDense,
 )
@@ -68,10 +70,30 @@ class Network:
         self.grad = self.ops.zeros(start, self.dtype)
         self._bind()
 
+    #: Layers up to and including the code (autoencoders; None: all layers).
+    encoder_stop = None
+
+    def load_encoders(self, encoders):
+        """Start from pre-trained encoders: ``(W, b, mean, var)`` per hidden layer.
+
+        Each hidden layer's weights and biases are copied in; where the
+        hidden layers are batch-normalised, each normalisation is set to
+        pass the pre-trained pre-activations (of that mean and variance)
+        through unchanged, so that the network starts by computing the
+        pre-trained encoders.
+        """
+        dense = self.dense_layers()
+        norms = [layer for layer in self.layers
+                 if layer.population_units is not None]
+        for i, (W, b, mean, var) in enumerate(encoders):
+            dense[i].set_weights(W, b)
+            if norms:
+                norms[i].pass_through(mean, var)
+
     @property
     def n_affine_layers(self):
         """Layers with a weight matrix (dense, and tied decoder layers)."""
-        return sum(isinstance(layer, (Dense, TiedDense)) for layer in self.layers)
+        return sum(layer.has_weight_matrix for layer in self.layers)
 
     def _bind(self):
         params = [{} for _ in self.layers]
@@ -85,8 +107,9 @@ class Network:
             layer.ops = self.ops
             layer.bind(p, g)
         for layer in self.layers:
-            if isinstance(layer, TiedDense):
-                layer.partner = self.layers[layer.partner_index]
+            layer.link(self.layers)
+        self._auxiliary = [layer for layer in self.layers
+                           if layer.has_auxiliary_loss]
         # Max-norm constrains the hidden units: every dense layer but the output.
         self._hidden_dense = self.dense_layers()[:-1]
         # No layer below the first trainable one needs an input gradient.
@@ -100,10 +123,14 @@ class Network:
         state["grad"] = None
         state.pop("_scratch", None)
         state.pop("_hidden_dense", None)  # rebuilt by _bind
+        state.pop("_auxiliary", None)
         state["ops"] = self.ops.name  # plain data (see _persistence)
         return state
 
     def __setstate__(self, state):
+        if "code_stop" in state and type(self) is Network:
+            # Saved before autoencoders had a network class of their own.
+            self.__class__ = AutoencoderNetwork
         self.__dict__.update(state)
         self.ops = get_ops(state.get("ops", "numpy"))
         self.grad = self.ops.zeros(self.theta.shape[0], self.theta.dtype)
@@ -118,7 +145,8 @@ class Network:
             layer.initialize(rng)
 
     def dense_layers(self):
-        return [layer for layer in self.layers if isinstance(layer, Dense)]
+        """The layers that own a weight matrix (``coefs_``), in order."""
+        return [layer for layer in self.layers if layer.owns_weight_matrix]
 
     def constrain_norms(self, max_norm):
         """Max-norm: cap the incoming weight vector of every hidden unit.
@@ -155,11 +183,16 @@ class Network:
                 sample_weight=None, start=0):
         """Output pre-activation (or of layers ``start`` to ``stop - 1``).
 
-        ``sample_weight`` weights the rows in the batch-norm statistics.
+        The arguments after ``X`` make the :class:`~.layers.ForwardContext`
+        of the layers; ``sample_weight`` weights the rows in the batch-norm
+        statistics.
         """
+        ctx = INFERENCE if not training else ForwardContext(
+            training=True, rng=rng, reuse_masks=reuse_masks,
+            sample_weight=sample_weight)
         out = X
         for layer in self.layers[start:stop]:
-            out = layer.forward(out, training, rng, reuse_masks, sample_weight)
+            out = layer.forward(out, ctx)
         return out
 
     def backward(self, delta):
@@ -187,15 +220,19 @@ class Network:
             self.ops.copy_rows(out, row, Z)
         return out
 
-    def hidden_outputs(self, X, stop=None):
-        """Yield ``(layer, A)`` for each ``Activation`` layer before ``stop``.
+    def hidden_outputs(self, X, stop=None, encoder_only=False):
+        """Yield ``(layer, A)`` for each activation layer before ``stop``.
 
         ``A`` is that hidden layer's output over ``X`` in inference mode,
-        computed in chunks (:meth:`predict`) from the previous one.
+        computed in chunks (:meth:`predict`) from the previous one. With
+        ``encoder_only``, an autoencoder's stop at its code (a plain network
+        has no decoder).
         """
+        if encoder_only and stop is None:
+            stop = self.encoder_stop
         start = 0
         for index, layer in enumerate(self.layers[:stop]):
-            if isinstance(layer, Activation):
+            if layer.is_activation:
                 X = self.predict(X, start=start, stop=index + 1)
                 start = index + 1
                 yield layer, X
@@ -246,10 +283,8 @@ class Network:
         value, delta = self.loss.loss_and_delta(Z, Y, sample_weight)
         if grad_scale != 1.0:
             delta *= grad_scale
-        for layer in self.layers:
-            if isinstance(layer, SparsityPenalty):
-                value += layer.penalty_value
-                layer.scale_gradient(grad_scale)
+        for layer in self._auxiliary:
+            value += layer.auxiliary_loss(grad_scale)
         self.backward(delta)
         denominator = (X.shape[0] if sample_weight is None
                        else self.ops.sum(sample_weight))
@@ -307,10 +342,10 @@ class Network:
         (weighted) population variance of the training data.
         """
         for index, layer in enumerate(self.layers):
-            if not isinstance(layer, BatchNorm):
+            if layer.population_units is None:
                 continue
-            total = self.ops.zeros(layer.n_units, "float64")
-            total_sq = self.ops.zeros(layer.n_units, "float64")
+            total = self.ops.zeros(layer.population_units, "float64")
+            total_sq = self.ops.zeros(layer.population_units, "float64")
             weight = 0.0
             for X, sw in chunks():
                 Z = self.forward(X, stop=index)
@@ -374,9 +409,7 @@ def build_autoencoder(
     The encoder is ``Dense -> Activation`` per entry of ``hidden_layer_sizes``
     (the last is the code); the decoder mirrors it back to ``n_features``,
     with tied (transposed encoder) or free weights, and the output
-    non-linearity of ``loss``. ``network.code_stop`` is the number of layers
-    up to and including the code; ``network.decoder_start`` the first decoder
-    layer.
+    non-linearity of ``loss``; see :class:`AutoencoderNetwork`.
     """
     layers = []
     if corruption_level > 0:
@@ -399,11 +432,45 @@ def build_autoencoder(
             layers.append(Dense(n_in, n_out, activation if depth else "identity"))
         if depth:
             layers.append(Activation(activation))
-    network = Network(layers, loss_obj, dtype=dtype, ops=ops)
-    network.code_stop = code_stop
-    network.decoder_start = code_stop
-    network.code_size = widths[-1]
-    return network
+    return AutoencoderNetwork(layers, loss_obj, code_stop, widths[-1], dtype=dtype,
+                              ops=ops)
+
+
+class AutoencoderNetwork(Network):
+    """A network whose layers up to ``code_stop`` encode and the rest decode.
+
+    Parameters
+    ----------
+    layers, loss, dtype, ops
+        As for :class:`Network`.
+    code_stop : int
+        Number of layers up to and including the code; the decoder starts
+        there.
+    code_size : int
+        Width of the code.
+    """
+
+    def __init__(self, layers, loss, code_stop, code_size, dtype="float32",
+                 ops=None):
+        super().__init__(layers, loss, dtype=dtype, ops=ops)
+        self.code_stop = code_stop
+        self.code_size = code_size
+
+    @property
+    def encoder_stop(self):
+        return self.code_stop
+
+    @property
+    def decoder_start(self):
+        return self.code_stop
+
+    def encode(self, X):
+        """Codes of ``X`` (inference, in chunks)."""
+        return self.predict(X, stop=self.code_stop)
+
+    def decode(self, codes):
+        """Reconstructions from ``codes`` (inference, in chunks)."""
+        return self.predict(codes, start=self.code_stop)
 
 
 def as_network_input(X, dtype):

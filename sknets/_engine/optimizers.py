@@ -4,9 +4,21 @@ Each optimiser keeps its state (velocity, accumulated squared gradients,
 moments) as flat arrays the size of the parameter vector, so one step is a
 handful of vectorised operations. The learning rate is passed in by the
 training loop at every step (it belongs to the schedule, not the optimiser).
+
+Each optimiser registers itself as a solver (:mod:`.solvers`): its ``name``
+and its ``hyperparameters`` are all the estimators need to expose, check,
+document and build it. A new optimiser is a subclass of :class:`Optimizer`
+with those declarations and a ``step``, under ``@register_solver``.
 """
 
 from .ops import get_ops
+from .solvers import Hyperparameter, get_solver, register_solver, values
+
+# Shared by Adam and Adagrad: one estimator parameter, one declaration.
+EPSILON = Hyperparameter(
+    "epsilon", 1e-8, low=0, closed="neither",
+    doc="Numerical-stability constant of {users}.",
+)
 
 
 class Optimizer:
@@ -16,11 +28,28 @@ class Optimizer:
     gradient: the training loop may hand it ``-learning_rate * gradient``
     directly (``step(..., scaled=True)``), which the network computes at no
     cost by scaling the output delta, saving one pass over the parameters.
+
+    The constructor takes the ``attr`` of each of the class's
+    ``hyperparameters`` as a keyword (its default where not given) and sets
+    the attribute of that name.
     """
 
     takes_scaled_gradient = False
+    # Registry declarations (see .solvers); set by each registered subclass.
+    name = None
+    stochastic = True
+    schedules = None
+    hyperparameters = ()
 
-    def __init__(self, n_params, dtype, ops=None):
+    def __init__(self, n_params, dtype, ops=None, **hyperparameters):
+        unknown = set(hyperparameters) - {h.attr for h in self.hyperparameters}
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} has no hyperparameter "
+                f"{', '.join(sorted(unknown))}."
+            )
+        for h in self.hyperparameters:
+            setattr(self, h.attr, hyperparameters.get(h.attr, h.default))
         self.ops = get_ops() if ops is None else ops
         self.n_params = n_params
         self.dtype = self.ops.dtype(dtype)
@@ -44,10 +73,22 @@ class Optimizer:
     def _zeros(self):
         return self.ops.zeros(self.n_params, self.dtype)
 
+    def set_hyperparameters(self, params):
+        """Take the hyperparameters' values from ``params``, keeping the state.
+
+        ``params`` maps estimator parameter names to values, as for
+        :func:`make_optimizer`; a hyperparameter it lacks keeps its value. A
+        warm start refreshes a carried-over optimiser this way.
+        """
+        for h in self.hyperparameters:
+            if h.param in params:
+                setattr(self, h.attr, params[h.param])
+
     def step(self, theta, grad, learning_rate, scaled=False):
         raise NotImplementedError
 
 
+@register_solver
 class SGD(Optimizer):
     """Minibatch SGD with classical or Nesterov momentum.
 
@@ -65,12 +106,20 @@ class SGD(Optimizer):
     With ``mu = 0`` both reduce to plain SGD.
     """
 
+    name = "sgd"
+    summary = "minibatch SGD with (Nesterov) momentum."
+    hyperparameters = (
+        Hyperparameter("momentum", 0.9, low=0, high=1, closed="both",
+                       doc="Momentum of {users}, in [0, 1]."),
+        Hyperparameter("nesterovs_momentum", True, kind="bool", attr="nesterov",
+                       doc="Use Nesterov's momentum with {users} and "
+                           "momentum > 0."),
+    )
     takes_scaled_gradient = True
 
     def __init__(self, n_params, dtype, momentum=0.9, nesterov=True, ops=None):
-        self.momentum = momentum
-        self.nesterov = nesterov
-        super().__init__(n_params, dtype, ops)
+        super().__init__(n_params, dtype, ops, momentum=momentum,
+                         nesterov=nesterov)
 
     def reset(self):
         super().reset()
@@ -85,37 +134,7 @@ class SGD(Optimizer):
                           self.nesterov, self._scratch)
 
 
-class Adagrad(Optimizer):
-    """Adagrad: per-parameter rates from the history of squared gradients.
-
-    Notes
-    -----
-    ::
-
-        G <- G + g^2 ;    theta <- theta - lr g / (sqrt(G) + eps)
-
-    (Duchi, Hazan and Singer, 2011). Parameters that receive large or
-    frequent gradients get smaller steps.
-    """
-
-    def __init__(self, n_params, dtype, epsilon=1e-8, ops=None):
-        self.epsilon = epsilon
-        super().__init__(n_params, dtype, ops)
-
-    def reset(self):
-        super().reset()
-        self.sum_sq = self._zeros()
-        self._scratch = self.ops.empty(self.n_params, self.dtype)
-
-    def step(self, theta, grad, learning_rate, scaled=False):
-        if scaled:
-            raise ValueError(f"{type(self).__name__} is not linear in the "
-                             "gradient: it needs the gradient unscaled.")
-        self.n_steps += 1
-        self.ops.adagrad_step(theta, grad, self.sum_sq, learning_rate,
-                              self.epsilon, self._scratch)
-
-
+@register_solver
 class Adam(Optimizer):
     """Adam (Kingma and Ba, 2015), as scikit-learn's MLP implements it.
 
@@ -128,12 +147,25 @@ class Adam(Optimizer):
         theta <- theta - lr_t m / (sqrt(v) + eps)
     """
 
+    name = "adam"
+    summary = "adaptive moment estimation, scikit-learn's default."
+    hyperparameters = (
+        Hyperparameter("beta_1", 0.9, low=0, high=1, closed="left",
+                       doc="Exponential decay rate of the first moment "
+                           "estimates of {users}, in [0, 1)."),
+        Hyperparameter("beta_2", 0.999, low=0, high=1, closed="left",
+                       doc="Exponential decay rate of the second moment "
+                           "estimates of {users}, in [0, 1)."),
+        EPSILON,
+    )
+    # scikit-learn's Adam ignores `learning_rate`; only sknets' 'halving'
+    # applies to it (the rate is constant otherwise).
+    schedules = ("halving",)
+
     def __init__(self, n_params, dtype, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  ops=None):
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        super().__init__(n_params, dtype, ops)
+        super().__init__(n_params, dtype, ops, beta_1=beta_1, beta_2=beta_2,
+                         epsilon=epsilon)
 
     def reset(self):
         super().reset()
@@ -151,12 +183,69 @@ class Adam(Optimizer):
                            self._scratch)
 
 
-def make_optimizer(solver, n_params, dtype, *, momentum=0.9, nesterov=True,
-                   beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-    if solver == "sgd":
-        return SGD(n_params, dtype, momentum=momentum, nesterov=nesterov)
-    if solver == "adagrad":
-        return Adagrad(n_params, dtype, epsilon=epsilon)
-    if solver == "adam":
-        return Adam(n_params, dtype, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
-    raise ValueError(f"Unknown stochastic solver {solver!r}.")
+@register_solver
+class Adagrad(Optimizer):
+    """Adagrad: per-parameter rates from the history of squared gradients.
+
+    Notes
+    -----
+    ::
+
+        G <- G + g^2 ;    theta <- theta - lr g / (sqrt(G) + eps)
+
+    (Duchi, Hazan and Singer, 2011). Parameters that receive large or
+    frequent gradients get smaller steps.
+    """
+
+    name = "adagrad"
+    summary = ("scales each parameter's rate by the root of its summed "
+               "squared gradients.")
+    hyperparameters = (EPSILON,)
+
+    def __init__(self, n_params, dtype, epsilon=1e-8, ops=None):
+        super().__init__(n_params, dtype, ops, epsilon=epsilon)
+
+    def reset(self):
+        super().reset()
+        self.sum_sq = self._zeros()
+        self._scratch = self.ops.empty(self.n_params, self.dtype)
+
+    def step(self, theta, grad, learning_rate, scaled=False):
+        if scaled:
+            raise ValueError(f"{type(self).__name__} is not linear in the "
+                             "gradient: it needs the gradient unscaled.")
+        self.n_steps += 1
+        self.ops.adagrad_step(theta, grad, self.sum_sq, learning_rate,
+                              self.epsilon, self._scratch)
+
+
+def make_optimizer(name, n_params, dtype, params=None, ops=None):
+    """The optimiser of the stochastic solver ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A registered stochastic solver ('sgd', 'adam', 'adagrad', ...).
+    n_params : int
+        Size of the flat parameter vector.
+    dtype : dtype
+        Its dtype.
+    params : dict, default=None
+        Values of the solver's hyperparameters by estimator parameter name
+        (e.g. an estimator's ``get_params()``; other keys are ignored); a
+        hyperparameter not given takes its default.
+    ops : Ops, default=None
+        The array backend; None: the default one.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a registered stochastic solver.
+    """
+    try:
+        cls = get_solver(name)
+    except ValueError:
+        cls = None
+    if cls is None or not cls.stochastic:
+        raise ValueError(f"Unknown stochastic solver {name!r}.")
+    return cls(n_params, dtype, ops=ops, **values(cls, params))

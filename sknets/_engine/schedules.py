@@ -5,11 +5,22 @@ A schedule owns the current learning rate. The training loop calls
 ``on_plateau()`` when the monitored quantity has stopped improving for the
 patience window; ``on_plateau`` returns True when it lowered the rate (keep
 training) and False when training should stop.
+
+Each schedule registers itself (:mod:`.solvers`) with its ``name``, the
+``hyperparameters`` its constructor takes besides ``learning_rate_init``,
+and a ``summary`` for the docs.
 """
 
+from .solvers import Hyperparameter, get_schedule, register_schedule, values
 
+
+@register_schedule
 class Constant:
     """Keep the initial rate; a plateau ends training."""
+
+    name = "constant"
+    summary = "``learning_rate_init`` throughout."
+    hyperparameters = ()
 
     def __init__(self, learning_rate_init):
         self.learning_rate_init = learning_rate_init
@@ -27,8 +38,17 @@ class Constant:
         self.learning_rate *= factor
 
 
+@register_schedule
 class InvScaling(Constant):
     """``lr = lr_init / (t + 1) ** power_t``, ``t`` the samples seen."""
+
+    name = "invscaling"
+    summary = ("``learning_rate_init / (t + 1) ** power_t``, ``t`` the number "
+               "of samples seen.")
+    hyperparameters = (
+        Hyperparameter("power_t", 0.5, low=0, closed="left",
+                       doc="Exponent of {users}."),
+    )
 
     def __init__(self, learning_rate_init, power_t=0.5):
         super().__init__(learning_rate_init)
@@ -38,9 +58,14 @@ class InvScaling(Constant):
         self.learning_rate = self.learning_rate_init / (t + 1) ** self.power_t
 
 
+@register_schedule
 class Adaptive(Constant):
     """scikit-learn's ``adaptive``: divide by 5 on a plateau; stop below 1e-6."""
 
+    name = "adaptive"
+    summary = ("divided by 5 each time the monitored quantity stops improving "
+               "for ``n_iter_no_change`` epochs; training stops below 1e-6.")
+    hyperparameters = ()
     floor = 1e-6
 
     def on_plateau(self):
@@ -50,11 +75,21 @@ class Adaptive(Constant):
         return True
 
 
+@register_schedule
 class Halving(Constant):
     """Keep the rate while the monitored error improves, halve it on a plateau.
 
     Training stops when the rate falls below ``min_learning_rate``.
     """
+
+    name = "halving"
+    summary = ("kept while the monitored quantity improves, divided by 2 when "
+               "it stops improving for ``n_iter_no_change`` epochs; training "
+               "stops when it falls below ``min_learning_rate``.")
+    hyperparameters = (
+        Hyperparameter("min_learning_rate", 1e-6, low=0, closed="left",
+                       doc="Floor of the {users} schedule."),
+    )
 
     def __init__(self, learning_rate_init, min_learning_rate=1e-6, factor=2.0):
         super().__init__(learning_rate_init)
@@ -66,13 +101,24 @@ class Halving(Constant):
         return self.learning_rate >= self.min_learning_rate
 
 
-def make_schedule(name, learning_rate_init, *, power_t=0.5, min_learning_rate=1e-6):
-    if name == "constant":
-        return Constant(learning_rate_init)
-    if name == "invscaling":
-        return InvScaling(learning_rate_init, power_t=power_t)
-    if name == "adaptive":
-        return Adaptive(learning_rate_init)
-    if name == "halving":
-        return Halving(learning_rate_init, min_learning_rate=min_learning_rate)
-    raise ValueError(f"Unknown learning-rate schedule {name!r}.")
+def make_schedule(name, learning_rate_init, params=None):
+    """The learning-rate schedule ``name``, starting at ``learning_rate_init``.
+
+    Parameters
+    ----------
+    name : str
+        A registered schedule ('constant', 'invscaling', ...).
+    learning_rate_init : float
+        The initial rate.
+    params : dict, default=None
+        Values of the schedule's hyperparameters by estimator parameter name
+        (other keys are ignored); a hyperparameter not given takes its
+        default.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a registered schedule.
+    """
+    cls = get_schedule(name)
+    return cls(learning_rate_init, **values(cls, params))

@@ -1,15 +1,22 @@
 """The training loop: minibatches, validation, schedules, stopping, recovery.
 
-The loop asks three separate objects what to do: the optimiser (how to
-step), the schedule (which learning rate, and whether a plateau lowers it)
-and the plateau monitor (whether the watched quantity still improves). It
-returns a :class:`TrainResult`; it never touches an estimator.
+The loop asks separate objects what to do: the optimiser (how to step), the
+schedule (which learning rate, and whether a plateau lowers it), the plateau
+monitor (whether the watched quantity still improves) and the divergence
+guard (whether an epoch's loss exploded, and where to go back to). Around
+them, *listeners* receive the loop's events (:class:`Listener`: fit begin
+and end, epoch begin and end, step): keeping the best epoch, stopping on a
+plateau, max-norm, printing, and whatever the caller adds (the estimators'
+bridge to scikit-learn's callbacks is one). Everything a fit changes lives in
+a per-fit :class:`Run`; the loop returns a :class:`TrainResult` and never
+touches an estimator.
 """
 
 import math
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import DivergenceError
 from .lbfgs import train_lbfgs
@@ -113,6 +120,243 @@ class TrainResult:
         return self.stop_reason == "plateau"
 
 
+@dataclass
+class Validation:
+    """A validation set of the training loop.
+
+    Parameters
+    ----------
+    X, Y : arrays
+        Inputs and encoded targets.
+    sample_weight : array, optional
+        Weights of the validation rows (of ``rows``, in order, if given).
+    rows : array of int, optional
+        With ``rows``, the validation set is those rows of ``X`` and ``Y``
+        (held out of the training data, which is then never copied whole).
+    """
+
+    X: Any
+    Y: Any
+    sample_weight: Any = None
+    rows: Any = None
+
+    @classmethod
+    def of(cls, value):
+        """A Validation from one, from ``(X, Y, sw[, rows])``, or None."""
+        if value is None or isinstance(value, cls):
+            return value
+        return cls(*value)
+
+
+class Listener:
+    """Receives the training loop's events; every hook does nothing here.
+
+    ``run`` is the fit's :class:`Run`. ``on_epoch_end`` may return a stop
+    reason (a string, e.g. ``"callback"``): training then stops after that
+    epoch, the later listeners are not called for it, and the best epoch is
+    kept as on a plateau.
+    """
+
+    def on_fit_begin(self, run):
+        pass
+
+    def on_epoch_begin(self, run):
+        """Before an epoch's first minibatch (again for an epoch redone
+        after a divergence)."""
+
+    def on_step(self, run):
+        """After each optimiser step."""
+
+    def on_epoch_end(self, run, record):
+        """After an epoch is recorded (``record`` is its history entry)."""
+        return None
+
+    def on_fit_end(self, run):
+        """After the last epoch, or an interrupt (not after an error)."""
+
+
+class MaxNorm(Listener):
+    """After every step, cap each hidden unit's incoming weight norm."""
+
+    def __init__(self, max_norm):
+        self.max_norm = max_norm
+
+    def on_step(self, run):
+        run.network.constrain_norms(self.max_norm)
+
+
+class PrintProgress(Listener):
+    """One line per epoch, in scikit-learn's words."""
+
+    def on_epoch_end(self, run, record):
+        line = f"Iteration {record['epoch']}, loss = {record['train_loss']:.8f}"
+        if "val_score" in record:
+            line += (f", validation loss = {record['val_loss']:.8f}"
+                     f", validation score = {record['val_score']:.6f}")
+        print(f"{line}, learning rate = {record['learning_rate']:.3g}"
+              f", {record['seconds']:.2f} s")
+
+
+class KeepBestEpoch(Listener):
+    """With a validation set, restore the best epoch's parameters at the end."""
+
+    def on_epoch_end(self, run, record):
+        if run.improved:
+            run.best = (run.ops.copy(run.network.theta), run.network.get_state(),
+                        record["val_score"])
+
+    def on_fit_end(self, run):
+        if run.best is not None:
+            run.network.theta[...] = run.best[0]
+            run.network.set_state(run.best[1])
+            run.result.best_validation_score = run.best[2]
+            run.result.best_epoch = run.monitor.best_epoch
+
+
+class EpochHooks(Listener):
+    """Plain callables on epoch begin and end (``on_epoch_end(record)``: a
+    true return value stops training with reason ``"callback"``)."""
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None):
+        self._begin = on_epoch_begin
+        self._end = on_epoch_end
+
+    def on_epoch_begin(self, run):
+        if self._begin is not None:
+            self._begin()
+
+    def on_epoch_end(self, run, record):
+        if self._end is not None and self._end(record):
+            return "callback"
+        return None
+
+
+class PlateauStop(Listener):
+    """On a plateau, lower the rate (if the schedule does) or stop."""
+
+    def on_epoch_end(self, run, record):
+        if run.monitor.plateau:
+            if not run.schedule.on_plateau():
+                return "plateau"
+            run.monitor.reset_count()
+        return None
+
+
+class DivergenceGuard:
+    """Whether an epoch's loss exploded, and going back when it did.
+
+    An epoch is undone when its loss is not finite, is 10^4 times the best
+    epoch's (or, before any epoch, the run's first minibatch's), or leaves
+    non-finite parameters or outputs: the parameters of the start of the
+    epoch with the lowest loss come back, the optimiser is reset and the
+    rate divided by 10, up to ``max_recoveries`` times, after which
+    :class:`DivergenceError` is raised.
+    """
+
+    def __init__(self, max_recoveries=5):
+        self.max_recoveries = max_recoveries
+
+    def on_epoch_begin(self, run, epoch):
+        run.good = (run.ops.copy(run.network.theta), run.network.get_state())
+        if run.safe is None:
+            run.safe = (run.good, epoch - 1)
+
+    def accept(self, run, loss, last_batch, epoch):
+        """Whether the finished epoch stands (else :meth:`recover` it)."""
+        result = run.result
+        reference = min(result.best_loss, run.initial_loss)
+        exploding = loss > 1e4 * max(reference, 1e-2)
+        if math.isfinite(loss) and not exploding and self._settled(run, last_batch):
+            if loss <= result.best_loss:
+                # Where to come back to if the loss later diverges: the start
+                # of the epoch with the lowest loss (its end may already be on
+                # the way up).
+                run.safe = (run.good, epoch - 1)
+            return True
+        return False
+
+    @staticmethod
+    def _settled(run, last_batch):
+        """Whether the parameters after the epoch's last step are usable.
+
+        Each minibatch's loss is taken before its step, so the last step of
+        an epoch is judged here: finite parameters and state, and finite
+        outputs on the last batch (huge but finite weights overflow there).
+        """
+        if not run.network.is_finite():
+            return False
+        if last_batch is None:
+            return True
+        return run.ops.all_finite(run.network.forward(last_batch))
+
+    def recover(self, run, epoch):
+        net = run.network
+        (theta, state), safe_epoch = run.safe
+        net.theta[...] = theta
+        net.set_state(state)
+        if safe_epoch == run.first_epoch - 1 and (
+                run.initial_loss > 1e4 * max(run.earlier_best, 1e-2)):
+            # Going back means going back to the start of this call, whose
+            # model was already diverged (by an earlier call's last steps):
+            # no lower rate can bring it back within the rule.
+            raise DivergenceError(
+                f"Training diverged before this call: its first minibatch "
+                f"loss ({run.initial_loss:.3g}) is over 10^4 times the best "
+                f"epoch loss of the earlier calls ({run.earlier_best:.3g}), so "
+                "the model it continues had already diverged. Fit again "
+                "(e.g. with a lower learning_rate_init); the estimator is "
+                "left as it was before this call."
+            )
+        run.optimizer.reset()
+        run.result.n_recoveries += 1
+        if run.result.n_recoveries > self.max_recoveries:
+            raise DivergenceError(
+                f"Training diverged: the loss exploded in epoch {epoch} "
+                f"even after lowering the learning rate {self.max_recoveries} "
+                "times. The input data may contain large values: scale the "
+                "inputs (e.g. with StandardScaler), lower learning_rate_init "
+                "or add weight decay."
+            )
+        run.schedule.scale(0.1)
+        warnings.warn(
+            f"The training loss exploded (non-finite, or 10^4 times its best) in "
+            f"epoch {epoch}; went back to the parameters before epoch "
+            f"{safe_epoch + 1}, which had the lowest loss, reset the optimiser "
+            f"and lowered the learning rate to {run.schedule.learning_rate:.3g}.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+
+    def on_interrupt(self, run):
+        """An interrupted epoch may have left non-finite parameters."""
+        if run.good is not None and not run.network.is_finite():
+            run.network.theta[...] = run.good[0]
+            run.network.set_state(run.good[1])
+
+
+class Run:
+    """What one fit changes, apart from the engine objects themselves.
+
+    Created by :meth:`Trainer.fit` and dropped when it returns, so that no
+    state of a fit outlives it on the trainer. Listeners read it.
+    """
+
+    def __init__(self, trainer, result, monitor):
+        self.network = trainer.network
+        self.ops = trainer.network.ops
+        self.optimizer = trainer.optimizer
+        self.schedule = trainer.schedule
+        self.result = result
+        self.monitor = monitor
+        self.improved = False  # whether the last epoch was the best so far
+        self.best = None  # (theta, state, score) of the best validated epoch
+        self.good = None  # parameters at the start of the current epoch
+        self.safe = None  # (good, epoch): where a divergence goes back to
+        self.initial_loss = math.inf  # the run's first minibatch loss
+        self.earlier_best = math.inf  # best epoch loss of earlier calls
+        self.first_epoch = 1  # number of the run's first epoch
+
+
 class Trainer:
     """Minibatch training of a :class:`~.network.Network`.
 
@@ -130,11 +374,10 @@ class Trainer:
         ``score_fn(Y_val, outputs, sample_weight) -> float``, higher is
         better; with a validation set it is what the plateau rule watches.
     verbose : bool
-        Print one line per epoch.
+        Print one line per epoch (:class:`PrintProgress`).
     max_recoveries : int
-        Times an exploding loss (non-finite, or 10^4 times the best epoch's)
-        is undone (the parameters from the start of the best epoch restored,
-        the rate divided by 10) before :class:`DivergenceError` is raised.
+        Times an exploding loss is undone before :class:`DivergenceError` is
+        raised (:class:`DivergenceGuard`).
     exact_batch_norm : bool
         Replace the running batch-norm averages by a final exact pass.
     monitor : {"score", "loss"}
@@ -145,13 +388,17 @@ class Trainer:
         ``"callback"``), keeping the best epoch as a plateau stop would.
     max_norm : float, optional
         After every step, cap the L2 norm of each hidden unit's incoming
-        weight vector at this value (:meth:`~.network.Network.constrain_norms`).
+        weight vector at this value (:class:`MaxNorm`).
+    listeners : list of Listener, optional
+        More listeners of the loop's events, called after the built-in ones
+        that print and keep the best epoch, before the plateau rule.
     """
 
     def __init__(self, network, optimizer, schedule, *, alpha=0.0, l1_alpha=0.0,
                  max_iter=200, tol=1e-4, n_iter_no_change=10, score_fn=None,
                  verbose=False, max_recoveries=5, exact_batch_norm=False,
-                 monitor="score", on_epoch_end=None, max_norm=None):
+                 monitor="score", on_epoch_end=None, max_norm=None,
+                 listeners=()):
         self.network = network
         self.optimizer = optimizer
         self.schedule = schedule
@@ -167,17 +414,32 @@ class Trainer:
         self.monitor = monitor
         self.on_epoch_end = on_epoch_end
         self.max_norm = max_norm
+        self.listeners = list(listeners)
+
+    def _listeners(self, validation):
+        """The loop's listeners, in the order their epoch-end hooks run."""
+        listeners = []
+        if self.verbose:
+            listeners.append(PrintProgress())
+        if validation is not None:
+            listeners.append(KeepBestEpoch())
+        if self.on_epoch_end is not None:
+            listeners.append(EpochHooks(on_epoch_end=self.on_epoch_end))
+        listeners += self.listeners
+        listeners.append(PlateauStop())
+        # Max-norm acts on every step; it has no epoch-end hook.
+        step = [MaxNorm(self.max_norm)] if self.max_norm is not None else []
+        return listeners, step
 
     def fit(self, batches, rng, validation=None, t0=0, epoch0=0,
             best_loss=math.inf):
         """Train for up to ``max_iter`` epochs.
 
-        ``validation`` is ``(X_val, Y_val, sample_weight_val)``, or
-        ``(X, Y, sample_weight_val, rows)`` for rows ``rows`` of the arrays
-        ``X`` and ``Y`` (which are then never copied whole), or None. With
-        a validation set, the plateau rule watches the validation score (or
-        loss, see ``monitor``) and the best epoch's parameters are restored at
-        the end; without one, it watches the training loss.
+        ``validation`` is a :class:`Validation` (or the tuple of its fields),
+        or None. With a validation set, the plateau rule watches the
+        validation score (or loss, see ``monitor``) and the best epoch's
+        parameters are restored at the end; without one, it watches the
+        training loss.
 
         ``best_loss`` is the lowest epoch loss of earlier calls (``partial_fit``
         continues a fit): an epoch whose loss is 10^4 times the best one is
@@ -185,30 +447,35 @@ class Trainer:
         minibatch (taken before any step) is the reference.
         """
         net = self.network
-        ops = net.ops
-        result = TrainResult(t=t0, best_loss=best_loss)
-        self._initial_loss = math.inf
+        validation = Validation.of(validation)
         if validation is None:
             key, mode = "train_loss", "min"
+            scored = None
         else:
-            validation = self._with_scored_targets(validation)
             key = "val_loss" if self.monitor == "loss" else "val_score"
             mode = "min" if self.monitor == "loss" else "max"
+            # The targets the score function compares with, gathered once.
+            scored = validation.Y
+            if validation.rows is not None and self.score_fn is not None:
+                scored = validation.Y[validation.rows]
         monitor = PlateauMonitor(self.n_iter_no_change, self.tol, mode=mode)
-        with ops.quiet_errors():
+        run = Run(self, TrainResult(t=t0, best_loss=best_loss), monitor)
+        run.earlier_best = best_loss
+        run.first_epoch = epoch0 + 1
+        guard = DivergenceGuard(self.max_recoveries)
+        listeners, step_listeners = self._listeners(validation)
+        everyone = listeners + step_listeners
+        for listener in everyone:
+            listener.on_fit_begin(run)
+        with run.ops.quiet_errors():
             try:
-                self._loop(batches, rng, validation, result, monitor, key, epoch0)
+                self._loop(run, batches, rng, validation, scored, key, epoch0,
+                           guard, listeners, step_listeners)
             except KeyboardInterrupt:
-                result.stop_reason = "interrupted"
-                if not net.is_finite():
-                    net.theta[...] = self._good[0]
-                    net.set_state(self._good[1])
-        best = self._best
-        if best is not None:
-            net.theta[...] = best[0]
-            net.set_state(best[1])
-            result.best_validation_score = best[2]
-            result.best_epoch = monitor.best_epoch
+                run.result.stop_reason = "interrupted"
+                guard.on_interrupt(run)
+        for listener in everyone:
+            listener.on_fit_end(run)
         if self.exact_batch_norm:
             net.set_population_statistics(batches.chunks)
             if not net.is_finite():
@@ -217,59 +484,53 @@ class Trainer:
                     "network's activations overflow. Scale the inputs (e.g. "
                     "with StandardScaler) or lower learning_rate_init."
                 )
-            if best is not None:
+            if run.best is not None:
                 # Score the model that is returned, not the one with the
                 # running statistics that the epochs were scored with.
                 record = {}
-                self._validate(validation, record)
-                result.best_validation_score = record["val_score"]
+                self._validate(validation, scored, record)
+                run.result.best_validation_score = record["val_score"]
         net.clear_cache()
-        return result
+        return run.result
 
-    def _loop(self, batches, rng, validation, result, monitor, key, epoch):
-        """Epochs until ``max_iter``, a plateau the schedule cannot absorb."""
-        net = self.network
-        self._best = None
-        self._safe = None
+    def _loop(self, run, batches, rng, validation, scored, key, epoch, guard,
+              listeners, step_listeners):
+        """Epochs until ``max_iter``, or until a listener stops training."""
+        result = run.result
         while result.n_iter < self.max_iter:
-            record = self._run_epoch(batches, rng, result, epoch + 1)
+            record = self._run_epoch(run, batches, rng, epoch + 1, guard,
+                                     listeners, step_listeners)
             if record is None:
                 continue  # recovered from divergence: redo the epoch
             epoch += 1
             if validation is not None:
-                self._validate(validation, record)
+                self._validate(validation, scored, record)
             # The epoch counts once it is fully recorded (an interrupt during
             # validation drops it everywhere).
             result.n_iter += 1
             result.t += batches.n_samples
             result.loss = record["train_loss"]
             result.best_loss = min(result.best_loss, record["train_loss"])
-            self.schedule.on_epoch_end(result.t)
+            run.schedule.on_epoch_end(result.t)
             result.history.append(record)
-            self._print(record)
-            if monitor.update(record[key], epoch) and validation is not None:
-                self._best = (net.ops.copy(net.theta), net.get_state(),
-                              record["val_score"])
-            if self.on_epoch_end is not None and self.on_epoch_end(record):
-                result.stop_reason = "callback"
-                return
-            if monitor.plateau:
-                if not self.schedule.on_plateau():
-                    result.stop_reason = "plateau"
+            run.improved = (run.monitor.update(record[key], epoch)
+                            and validation is not None)
+            for listener in listeners:
+                reason = listener.on_epoch_end(run, record)
+                if reason:
+                    result.stop_reason = reason
                     return
-                monitor.reset_count()
 
-    def _run_epoch(self, batches, rng, result, epoch):
+    def _run_epoch(self, run, batches, rng, epoch, guard, listeners,
+                   step_listeners):
         """One pass over the data; None if the loss diverged and was undone."""
-        net, opt = self.network, self.optimizer
-        ops = net.ops
-        self._good = (ops.copy(net.theta), net.get_state())
-        if self._safe is None:
-            self._safe = (self._good, epoch - 1)
-        lr = self.schedule.learning_rate
+        net, opt, ops = run.network, run.optimizer, run.ops
+        guard.on_epoch_begin(run, epoch)
+        for listener in listeners + step_listeners:
+            listener.on_epoch_begin(run)
+        lr = run.schedule.learning_rate
         scaled = opt.takes_scaled_gradient
         scale = -lr if scaled else 1.0
-        max_norm = self.max_norm
         # The loss is read on the host every `sync` steps (every step for
         # numpy, where reading is free) and at the end of the epoch.
         sync = ops.sync_interval
@@ -284,102 +545,39 @@ class Trainer:
             value = net.loss_and_grad(Xb, Yb, swb, self.alpha, self.l1_alpha, rng,
                                       grad_scale=scale)
             steps += 1
-            if self._initial_loss == math.inf:
+            if run.initial_loss == math.inf:
                 # One host read per fit: the reference of the divergence rule
                 # until an epoch has a loss.
-                self._initial_loss = ops.to_float(value)
+                run.initial_loss = ops.to_float(value)
             if steps % sync == 0 and not math.isfinite(ops.to_float(value)):
                 break
             opt.step(net.theta, net.grad, lr, scaled=scaled)
-            if max_norm is not None:
-                net.constrain_norms(max_norm)
+            for listener in step_listeners:
+                listener.on_step(run)
             total += value * Xb.shape[0]
         else:
             loss = ops.to_float(total) / batches.n_samples
-            # A loss 10^4 times the best so far is diverging, even if finite.
-            reference = min(result.best_loss, self._initial_loss)
-            exploding = loss > 1e4 * max(reference, 1e-2)
-            if math.isfinite(loss) and not exploding and self._settled(last):
-                if loss <= result.best_loss:
-                    # Where to come back to if the loss later diverges: the
-                    # start of the epoch with the lowest loss (its end may
-                    # already be on the way up).
-                    self._safe = (self._good, epoch - 1)
+            if guard.accept(run, loss, last, epoch):
                 return {
                     "epoch": epoch, "train_loss": loss, "learning_rate": lr,
                     "seconds": time.perf_counter() - start,
                 }
-        self._recover(result, epoch)
+        guard.recover(run, epoch)
         return None
 
-    def _settled(self, last_batch):
-        """Whether the parameters after the epoch's last step are usable.
-
-        Each minibatch's loss is taken before its step, so the last step of
-        an epoch is judged here: finite parameters and state, and finite
-        outputs on the last batch (huge but finite weights overflow there).
-        """
-        if not self.network.is_finite():
-            return False
-        if last_batch is None:
-            return True
-        return self.network.ops.all_finite(self.network.forward(last_batch))
-
-    def _recover(self, result, epoch):
-        net = self.network
-        (theta, state), safe_epoch = self._safe
-        net.theta[...] = theta
-        net.set_state(state)
-        self.optimizer.reset()
-        result.n_recoveries += 1
-        if result.n_recoveries > self.max_recoveries:
-            raise DivergenceError(
-                f"Training diverged: the loss exploded in epoch {epoch} "
-                f"even after lowering the learning rate {self.max_recoveries} "
-                "times. The input data may contain large values: scale the "
-                "inputs (e.g. with StandardScaler), lower learning_rate_init "
-                "or add weight decay."
-            )
-        self.schedule.scale(0.1)
-        warnings.warn(
-            f"The training loss exploded (non-finite, or 10^4 times its best) in "
-            f"epoch {epoch}; went back to the parameters before epoch "
-            f"{safe_epoch + 1}, which had the lowest loss, reset the optimiser "
-            f"and lowered the learning rate to {self.schedule.learning_rate:.3g}.",
-            RuntimeWarning,
-            stacklevel=4,
-        )
-
-    def _with_scored_targets(self, validation):
-        """``(X, Y, sample_weight, rows, scored)``: ``scored`` are the targets
-        the score function compares the outputs with, gathered once per fit."""
-        X_val, Y_val, sw_val, *rows = validation
-        rows = rows[0] if rows else None
-        scored = Y_val
-        if rows is not None and self.score_fn is not None:
-            scored = Y_val[rows]
-        return X_val, Y_val, sw_val, rows, scored
-
-    def _validate(self, validation, record):
-        X_val, Y_val, sw_val, rows, scored = validation
+    def _validate(self, validation, scored, record):
         loss, outputs = self.network.evaluate(
-            X_val, Y_val, sw_val, rows=rows, return_outputs=self.score_fn is not None
+            validation.X, validation.Y, validation.sample_weight,
+            rows=validation.rows, return_outputs=self.score_fn is not None
         )
         record["val_loss"] = loss
         if self.score_fn is None:
             record["val_score"] = -loss
             return
-        record["val_score"] = self.score_fn(scored, outputs, sw_val)
-
-    def _print(self, record):
-        if not self.verbose:
-            return
-        line = f"Iteration {record['epoch']}, loss = {record['train_loss']:.8f}"
-        if "val_score" in record:
-            line += (f", validation loss = {record['val_loss']:.8f}"
-                     f", validation score = {record['val_score']:.6f}")
-        print(f"{line}, learning rate = {record['learning_rate']:.3g}"
-              f", {record['seconds']:.2f} s")
+        record["val_score"] = self.score_fn(scored, outputs,
+                                            validation.sample_weight)
 
 
-__all__ = ["Minibatches", "TrainResult", "Trainer", "train_lbfgs"]
+__all__ = ["DivergenceGuard", "EpochHooks", "KeepBestEpoch", "Listener", "MaxNorm",
+           "Minibatches", "PlateauStop", "PrintProgress", "Run", "TrainResult",
+           "Trainer", "Validation", "train_lbfgs"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import is_classifier, is_regressor
 
+from .._solvers import stochastic_solvers_text
 from ._estimator import _fitted_final_step
 from ._findings import Finding, _findings_text, _Printable
 
@@ -329,7 +330,7 @@ def training_report(estimator):
             findings=[Finding(
                 "no_history",
                 f"solver={final.solver!r} records no per-epoch history.",
-                "Train with 'sgd', 'adam' or 'adagrad' to see the curves.",
+                f"Train with {stochastic_solvers_text()} to see the curves.",
                 level="info",
             )],
         )

@@ -8,7 +8,6 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from .._autoencoder import AutoencoderTransformer
-from .._engine.layers import BatchNorm
 from ._estimator import (
     _final_step,
     _initial_network,
@@ -132,7 +131,8 @@ def _hidden_activations(estimator, X, y=None, n_samples=None, random_state=0):
         network, X_net, _, _ = _initial_network(final, X, y)
     if sp.issparse(X_net):
         X_net = X_net.toarray()
-    if not fitted and any(isinstance(layer, BatchNorm) for layer in network.layers):
+    if not fitted and any(layer.population_units is not None
+                          for layer in network.layers):
         # Normalise with the statistics of X, as training would from the
         # first minibatch, not with the placeholder population (0, 1).
         network.set_population_statistics(lambda: [(X_net, None)])

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._solvers import stochastic_solvers_text
 from ..diagnostics._estimator import _fitted_final_step
 from ._common import _axes
 
@@ -87,7 +88,7 @@ class TrainingCurvesDisplay:
         if not history:
             raise ValueError(
                 f"{type(final).__name__} has no per-epoch history (solver="
-                f"{final.solver!r}); train with 'sgd', 'adam' or 'adagrad'."
+                f"{final.solver!r}); train with {stochastic_solvers_text()}."
             )
         display = cls(history, estimator_name=name or type(final).__name__)
         return display.plot(ax=ax, panels=panels)
