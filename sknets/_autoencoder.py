@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import _solvers
 from ._base import (
-    BaseMLP,
+    BaseNetworkEstimator,
     _assign_arrays,
     _check_finite_outputs,
     _check_weights,
@@ -24,10 +24,6 @@ from ._sklearn_compat import (
     validate_data,
 )
 
-_NOT_AUTOENCODER = {
-    "dropout", "input_dropout", "batch_norm", "batch_norm_momentum",
-    "batch_norm_statistics", "l1_alpha", "scoring", "max_norm",
-}
 _LOSSES = {"cross_entropy": "logistic_log_loss", "squared_error": "squared_error"}
 
 
@@ -39,7 +35,7 @@ def _auto_loss(X):
 
 
 class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-                             BaseMLP):
+                             BaseNetworkEstimator):
     """Autoencoder: ``transform`` encodes, ``inverse_transform`` decodes.
 
     A feed-forward network trained to reproduce its input through a code
@@ -241,8 +237,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     """
 
     _parameter_constraints: dict = {
-        **{k: v for k, v in BaseMLP._parameter_constraints.items()
-           if k not in _NOT_AUTOENCODER},
+        **BaseNetworkEstimator._parameter_constraints,
         "loss": [StrOptions({"auto", "cross_entropy", "squared_error"})],
         "tied_weights": ["boolean"],
         "corruption": [StrOptions({"masking", "gaussian"})],
@@ -251,15 +246,8 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         "sparsity_weight": [Interval(Real, 0, None, closed="left")],
     }
 
-    # MLP options that an autoencoder does not take (fixed for the base).
-    dropout = 0.0
-    input_dropout = 0.0
-    max_norm = None
-    batch_norm = False
-    batch_norm_momentum = 0.9
-    batch_norm_statistics = "running"
-    l1_alpha = 0.0
-    scoring = "loss"
+    # The validation score is the negative reconstruction loss (the plateau
+    # rule watches the loss: TrainingOptions' default).
     _score_outputs = None
     _accept_sparse = False
 
@@ -337,9 +325,12 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         return _LOSSES[self.loss_function_]
 
     def _architecture(self, n_features, n_outputs, sizes):
-        return (super()._architecture(n_features, n_outputs, sizes)
-                + (self.tied_weights, self.corruption, self.corruption_level,
-                   self.sparsity_target, self.sparsity_weight))
+        # The layout of saved models (0.0, 0.0, False, 0.9 stood for the MLP
+        # options an autoencoder does not take), so that they warm-start.
+        return (n_features, sizes, n_outputs, self.activation, self._loss_name(),
+                0.0, 0.0, False, 0.9, self.dtype,
+                self.tied_weights, self.corruption, self.corruption_level,
+                self.sparsity_target, self.sparsity_weight)
 
     def _build_network(self, n_features, n_outputs, sizes, rng):
         network = build_autoencoder(

@@ -11,6 +11,7 @@ import functools
 import types
 import warnings
 from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -179,8 +180,30 @@ class partial_fit_method:
         return types.MethodType(self.fn, obj)
 
 
-class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
-    """Base class of the multi-layer perceptron estimators (not for direct use)."""
+@dataclass(frozen=True)
+class TrainingOptions:
+    """What an estimator's own parameters ask of the training loop.
+
+    The defaults are those of a network without the MLP's regularisers (an
+    autoencoder); :class:`BaseMLP` fills them from its parameters.
+    """
+
+    l1_alpha: float = 0.0
+    max_norm: float = None
+    batch_norm: bool = False
+    exact_batch_norm: bool = False
+    monitor: str = "loss"  # what the plateau rule watches on a validation set
+
+
+class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
+    """Base class of the network estimators (not for direct use).
+
+    Everything the MLPs and the autoencoder share: parameter rules, data
+    validation, the validation split, warm start, atomic fits, callbacks,
+    both kinds of solver, the fitted attributes, inference and persistence.
+    What a network is made of is the subclasses' (``_build_network``,
+    ``_architecture``, ``_training_options``).
+    """
 
     _y_numeric = False
     _accept_sparse = ("csr", "csc")
@@ -207,15 +230,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             Interval(Integral, 1, None, closed="left"),
             Options(Real, {np.inf}),
         ],
-        "l1_alpha": [Interval(Real, 0, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "input_dropout": [Interval(Real, 0, 1, closed="left")],
-        "max_norm": [None, Interval(Real, 0, None, closed="neither")],
-        "batch_norm": ["boolean"],
-        "batch_norm_momentum": [Interval(Real, 0, 1, closed="left")],
-        "batch_norm_statistics": [StrOptions({"running", "exact"})],
         "dtype": [StrOptions({"float32", "float64"})],
-        "scoring": [None, StrOptions({"loss"})],
         # solver, learning_rate and the solvers' and schedules'
         # hyperparameters (momentum, beta_1, power_t, max_fun, ...).
         **_solvers.parameter_constraints(),
@@ -291,24 +306,6 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _check_options(self):
         """Rules that involve several parameters (single ones: constraints)."""
         sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        full_batch = not _solvers.is_stochastic(self.solver)
-        if full_batch and (self.dropout > 0 or self.input_dropout > 0):
-            raise ValueError(
-                "dropout and input_dropout need a stochastic solver "
-                f"({_solvers.stochastic_solvers_text()}); got "
-                f"solver={self.solver!r}."
-            )
-        if full_batch and self.max_norm is not None:
-            raise ValueError(
-                "max_norm is applied after each minibatch update and needs a "
-                f"stochastic solver ({_solvers.stochastic_solvers_text()}); got "
-                f"solver={self.solver!r}."
-            )
-        if self.batch_norm and self.batch_size == 1:
-            raise ValueError(
-                "batch_norm=True needs minibatches of at least 2 rows to "
-                "normalise over; got batch_size=1."
-            )
         if self.early_stopping and self.validation_fraction == 0:
             raise ValueError(
                 "early_stopping=True holds out validation_fraction of the data; "
@@ -416,25 +413,26 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         # The validation rows stay in X, read a chunk at a time: no copy.
         return np.sort(train), (X, Y, sw_val, val)
 
+    @abstractmethod
     def _build_network(self, n_features, n_outputs, sizes, rng):
-        network = build_mlp(
-            n_features, sizes, n_outputs, activation=self.activation,
-            loss=self._loss_name(), dropout=self.dropout,
-            input_dropout=self.input_dropout, batch_norm=self.batch_norm,
-            batch_norm_momentum=self.batch_norm_momentum, dtype=np.dtype(self.dtype),
-        )
-        network.initialize(rng)
-        return network
+        """A new, initialised engine network for these shapes."""
+
+    @abstractmethod
+    def _architecture(self, n_features, n_outputs, sizes):
+        """What a warm start or ``partial_fit`` needs unchanged (a tuple)."""
+
+    def _training_options(self):
+        """What the parameters ask of the training loop."""
+        return TrainingOptions()
+
+    def _dead_units_hint(self):
+        """A remedy added to the dead-unit warning (with its separator)."""
+        return ""
 
     def _make_schedule(self):
         # The solver's own schedule rules (scikit-learn's Adam ignores
         # `learning_rate`, but for sknets' 'halving') are the registry's.
         return _solvers.new_schedule(self)
-
-    def _architecture(self, n_features, n_outputs, sizes):
-        return (n_features, sizes, n_outputs, self.activation, self._loss_name(),
-                self.dropout, self.input_dropout, self.batch_norm,
-                self.batch_norm_momentum, self.dtype)
 
     def _can_warm_start(self, n_features, n_outputs, sizes):
         if not (self.warm_start and "_network" in self.__dict__):
@@ -451,7 +449,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return False
 
     def _atomic(self, method, *args):
-        """Run ``method``, leaving the estimator as it was if anything raises."""
+        """Run ``method``, leaving the estimator as it was if anything raises.
+
+        ``method`` returns the training result; if training was interrupted
+        (ctrl-C), the model so far is committed and the interrupt goes on up,
+        so that a loop or a grid search around ``fit`` stops too.
+        """
         saved = self.__dict__.copy()
         try:
             result = method(*args)
@@ -459,11 +462,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self.__dict__.clear()
             self.__dict__.update(saved)
             raise
-        if self.__dict__.pop("_interrupted", False):
-            # The model so far is committed; the interrupt goes on up, so that
-            # a loop or a grid search around fit stops too.
+        if getattr(result, "stop_reason", None) == "interrupted":
             raise KeyboardInterrupt
-        return result
+        return self
 
     def _n_fit_tasks(self):
         """Subtasks of a fit for the callbacks: its epochs (none for L-BFGS)."""
@@ -472,10 +473,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     @with_callbacks
     def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None,
              sample_weight_val=None):
-        with fit_tasks(self, X, y, sample_weight, self._n_fit_tasks()):
+        with fit_tasks(self, X, y, sample_weight, self._n_fit_tasks()) as tasks:
             return self._atomic(
                 self._fit_unsafe, X, y, sample_weight, X_val, y_val,
-                sample_weight_val,
+                sample_weight_val, tasks,
             )
 
     def _random_generator(self):
@@ -491,13 +492,24 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         sample_weight = self._effective_sample_weight(y, sample_weight, fitting=True)
         return X, y, Y, sample_weight, sizes, self._random_generator()
 
-    def _fit_unsafe(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
+    def _fit_unsafe(self, X, y, sample_weight, X_val, y_val, sample_weight_val,
+                    tasks=None, encoders=None, reported_dead=()):
+        """Validate, build, train, record; returns the training result.
+
+        ``tasks`` are the fit's callback tasks (:mod:`._callbacks`), or None;
+        ``encoders`` pre-trained ``(W, b, mean, var)`` per hidden layer that a
+        new network starts from (:meth:`~._engine.network.Network.load_encoders`);
+        ``reported_dead`` the hidden layers whose dead units were reported
+        already.
+        """
         X, y, Y, sample_weight, sizes, rng = self._prepare(X, y, sample_weight)
         if self._can_warm_start(X.shape[1], Y.shape[1], sizes):
             network = copy.deepcopy(self._network)
             state = copy.deepcopy(self._train_state)
         else:
             network = self._build_network(X.shape[1], Y.shape[1], sizes, rng)
+            if encoders is not None:
+                network.load_encoders(encoders)
             state = None
         train_idx, validation = self._split(
             X, Y, y, sample_weight, X_val, y_val, sample_weight_val, rng
@@ -508,14 +520,15 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         else:
             state = self._continue_state(state, network, rng)
             result = self._run_sgd(
-                network, state, X, Y, sample_weight, train_idx, validation
+                network, state, X, Y, sample_weight, train_idx, validation,
+                tasks=tasks,
             )
         self._record(network, state, result, Y.shape[1], sizes, validation)
         self._architecture_ = self._architecture(X.shape[1], Y.shape[1], sizes)
-        self._check_dead_layers(network, X, train_idx)
-        return self
+        self._check_dead_layers(network, X, train_idx, reported_dead)
+        return result
 
-    def _check_dead_layers(self, network, X, train_idx):
+    def _check_dead_layers(self, network, X, train_idx, reported=()):
         """Warn when most relu units of a hidden layer never activate.
 
         A relu unit whose input is at most 0 on every training row outputs 0
@@ -532,8 +545,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             return
         if len(rows) > _DEAD_CHECK_ROWS:
             rows = rows[np.linspace(0, len(rows) - 1, _DEAD_CHECK_ROWS).astype(int)]
-        hint = ", or try batch_norm=True" if "batch_norm" in self.get_params() else ""
-        reported = self.__dict__.get("_pretrain_dead_layers", ())
+        hint = self._dead_units_hint()
         with np.errstate(over="ignore", invalid="ignore"):
             layers = network.hidden_outputs(
                 X[rows], encoder_only=True)
@@ -569,12 +581,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     @with_callbacks
     def _partial_fit(self, X, y, sample_weight=None, classes=None):
-        with fit_tasks(self, X, y, sample_weight, max_subtasks=1):
+        with fit_tasks(self, X, y, sample_weight, max_subtasks=1) as tasks:
             return self._atomic(
-                self._partial_fit_unsafe, X, y, sample_weight, classes
+                self._partial_fit_unsafe, X, y, sample_weight, classes, tasks
             )
 
-    def _partial_fit_unsafe(self, X, y, sample_weight, classes):
+    def _partial_fit_unsafe(self, X, y, sample_weight, classes, tasks=None):
         """One epoch over ``(X, y)``, continuing weights and optimiser state."""
         undo = None
         if "_network" not in self.__dict__:
@@ -612,13 +624,13 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         try:
             state = self._continue_state(state, network, None)
             result = self._run_sgd(network, state, X, Y, sample_weight, None, None,
-                                   incremental=True)
+                                   incremental=True, tasks=tasks)
             self._record(network, state, result, Y.shape[1], sizes, None)
         except BaseException:
             if undo is not None:
                 undo()
             raise
-        return self
+        return result
 
     @staticmethod
     def _checkpoint(network, state):
@@ -679,37 +691,32 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return state
 
     def _run_sgd(self, network, state, X, Y, sample_weight, train_idx, validation,
-                 incremental=False):
+                 incremental=False, tasks=None):
+        options = self._training_options()
         batches = Minibatches(
             X, Y, sample_weight, indices=train_idx,
             batch_size=self._batch_size(
                 X.shape[0] if train_idx is None else len(train_idx)
             ),
-            shuffle=self.shuffle, min_last_batch=2 if self.batch_norm else 1,
+            shuffle=self.shuffle, min_last_batch=2 if options.batch_norm else 1,
         )
-        tasks = self.__dict__.get("_callback_tasks")
-        epochs = None
-        if tasks is not None:
-            epochs = EpochTasks(
-                tasks, lambda: self._snapshot(network, Y.shape[1])
-            )
-            batches = epochs.watch(batches)
+        # scikit-learn's callbacks follow the epochs through a listener of
+        # the training loop's events.
+        epochs = None if tasks is None else EpochTasks(
+            tasks, lambda: self._snapshot(network, Y.shape[1]))
         # Incremental: one pass, no plateau rule; the caller decides when to stop.
         # Nor an exact batch-norm pass: a chunk is not the data set, and its
         # statistics would replace the population's; the running averages
         # are updated instead, with the batch-norm momentum.
-        exact = (self.batch_norm and self.batch_norm_statistics == "exact"
-                 and not incremental)
         trainer = Trainer(
             network, state["optimizer"], state["schedule"], alpha=self.alpha,
-            l1_alpha=self.l1_alpha, max_iter=1 if incremental else self.max_iter,
-            tol=self.tol,
+            l1_alpha=options.l1_alpha,
+            max_iter=1 if incremental else self.max_iter, tol=self.tol,
             n_iter_no_change=np.inf if incremental else self.n_iter_no_change,
             score_fn=self._score_outputs, verbose=self.verbose,
-            exact_batch_norm=exact,
-            monitor="loss" if self.scoring == "loss" else "score",
-            on_epoch_end=None if epochs is None else epochs.on_epoch_end,
-            max_norm=self.max_norm,
+            exact_batch_norm=options.exact_batch_norm and not incremental,
+            monitor=options.monitor, max_norm=options.max_norm,
+            listeners=() if epochs is None else (epochs,),
         )
         try:
             result = trainer.fit(
@@ -734,7 +741,6 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 UserWarning,
                 stacklevel=2,
             )
-            self._interrupted = True
         elif result.stop_reason is None and not incremental:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
@@ -745,12 +751,14 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return result
 
     def _run_lbfgs(self, network, X, Y, sample_weight):
+        options = self._training_options()
         result = train_lbfgs(
-            network, X, Y, sample_weight, alpha=self.alpha, l1_alpha=self.l1_alpha,
+            network, X, Y, sample_weight, alpha=self.alpha,
+            l1_alpha=options.l1_alpha,
             max_iter=self.max_iter, tol=self.tol, verbose=self.verbose,
             **_solvers.full_batch_options(self),  # max_fun
         )
-        if self.batch_norm:
+        if options.batch_norm:
             # In row blocks, as after the stochastic solvers: a pass over all
             # of X at once would allocate the activations of every row.
             blocks = Minibatches(X, Y, sample_weight, shuffle=False)
@@ -878,3 +886,73 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def __setstate__(self, state):
         super().__setstate__(set_state(type(self).__name__, state))
+
+
+class BaseMLP(BaseNetworkEstimator):
+    """Base class of the multi-layer perceptron estimators (not for direct use).
+
+    The network estimator with the MLP's layers and regularisers: dropout,
+    max-norm, batch normalisation, the L1 penalty, and the choice of the
+    validation score.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNetworkEstimator._parameter_constraints,
+        "l1_alpha": [Interval(Real, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "max_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "batch_norm": ["boolean"],
+        "batch_norm_momentum": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm_statistics": [StrOptions({"running", "exact"})],
+        "scoring": [None, StrOptions({"loss"})],
+    }
+
+    def _check_options(self):
+        sizes = super()._check_options()
+        full_batch = not _solvers.is_stochastic(self.solver)
+        if full_batch and (self.dropout > 0 or self.input_dropout > 0):
+            raise ValueError(
+                "dropout and input_dropout need a stochastic solver "
+                f"({_solvers.stochastic_solvers_text()}); got "
+                f"solver={self.solver!r}."
+            )
+        if full_batch and self.max_norm is not None:
+            raise ValueError(
+                "max_norm is applied after each minibatch update and needs a "
+                f"stochastic solver ({_solvers.stochastic_solvers_text()}); got "
+                f"solver={self.solver!r}."
+            )
+        if self.batch_norm and self.batch_size == 1:
+            raise ValueError(
+                "batch_norm=True needs minibatches of at least 2 rows to "
+                "normalise over; got batch_size=1."
+            )
+        return sizes
+
+    def _build_network(self, n_features, n_outputs, sizes, rng):
+        network = build_mlp(
+            n_features, sizes, n_outputs, activation=self.activation,
+            loss=self._loss_name(), dropout=self.dropout,
+            input_dropout=self.input_dropout, batch_norm=self.batch_norm,
+            batch_norm_momentum=self.batch_norm_momentum, dtype=np.dtype(self.dtype),
+        )
+        network.initialize(rng)
+        return network
+
+    def _architecture(self, n_features, n_outputs, sizes):
+        return (n_features, sizes, n_outputs, self.activation, self._loss_name(),
+                self.dropout, self.input_dropout, self.batch_norm,
+                self.batch_norm_momentum, self.dtype)
+
+    def _training_options(self):
+        return TrainingOptions(
+            l1_alpha=self.l1_alpha, max_norm=self.max_norm,
+            batch_norm=self.batch_norm,
+            exact_batch_norm=self.batch_norm
+            and self.batch_norm_statistics == "exact",
+            monitor="loss" if self.scoring == "loss" else "score",
+        )
+
+    def _dead_units_hint(self):
+        return ", or try batch_norm=True"

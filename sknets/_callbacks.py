@@ -1,18 +1,21 @@
 """Progress of a fit through scikit-learn's callback API (``sklearn.callback``).
 
 A call to ``fit`` or ``partial_fit`` is one root task. Each epoch of a
-stochastic solver is a subtask, begun when the epoch draws its first
-minibatch and ended by the trainer's ``on_epoch_end`` hook, whose answer can
-stop training. The stacked estimators add a subtask per pre-trained layer,
-with that layer's autoencoder fit attached below it (so that auto-propagated
-callbacks such as ``ProgressBar`` follow it), and one for fine-tuning, whose
-subtasks are the epochs. L-BFGS has no epochs: its fit is one task.
+stochastic solver is a subtask, begun and ended by :class:`EpochTasks`, a
+listener of the training loop's events (``on_epoch_begin``,
+``on_epoch_end``), whose answer can stop training. The stacked estimators
+add a subtask per pre-trained layer, with that layer's autoencoder fit
+attached below it (so that auto-propagated callbacks such as
+``ProgressBar`` follow it), and one for fine-tuning, whose subtasks are the
+epochs. L-BFGS has no epochs: its fit is one task.
 
 With scikit-learn < 1.9 (no ``sklearn.callback``), or when no callback is
 set, nothing here runs and the training loop has no hook.
 """
 
 import contextlib
+
+from ._engine.trainer import Listener
 
 
 def _wants_callbacks(estimator):
@@ -29,7 +32,7 @@ class FitTasks:
 
     Parameters
     ----------
-    estimator : BaseMLP
+    estimator : BaseNetworkEstimator
         The estimator being fitted; it calls the hooks.
     X, y, sample_weight
         The data of the fit as the user passed it, handed to the hooks (a
@@ -67,8 +70,8 @@ class FitTasks:
 def fit_tasks(estimator, X, y, sample_weight, max_subtasks):
     """Run a fit as a callback task; yields the :class:`FitTasks` or None.
 
-    While the fit runs they are ``estimator._callback_tasks``, where the
-    training loop and the pre-training find them. Setting the callbacks up
+    The fit passes them down to what needs them (the training loop's
+    :class:`EpochTasks`, the pre-training's stages). Setting the callbacks up
     and tearing them down is scikit-learn's (``with_callbacks``).
     """
     if not _wants_callbacks(estimator):
@@ -76,11 +79,7 @@ def fit_tasks(estimator, X, y, sample_weight, max_subtasks):
         return
     tasks = FitTasks(estimator, X, y, sample_weight, max_subtasks)
     tasks.begin(tasks.root)
-    estimator._callback_tasks = tasks
-    try:
-        yield tasks
-    finally:
-        estimator.__dict__.pop("_callback_tasks", None)
+    yield tasks
     # An empty snapshot: the estimator itself is fitted by now.
     tasks.end(tasks.root, snapshot={})
 
@@ -109,8 +108,8 @@ def stage(tasks, name, max_subtasks=0, sub_estimator=None):
         tasks.parent = previous
 
 
-class EpochTasks:
-    """Epoch subtasks of the current stage, fed by the training loop.
+class EpochTasks(Listener):
+    """Epoch subtasks of the current stage: a listener of the training loop.
 
     Parameters
     ----------
@@ -127,38 +126,19 @@ class EpochTasks:
         self._snapshot = snapshot
         self._current = None
 
-    def watch(self, batches):
-        """``batches``, beginning an epoch task whenever an epoch starts."""
-        return _EpochStart(batches, self._begin)
-
-    def _begin(self):
+    def on_epoch_begin(self, run):
         # An epoch redone after a divergence keeps the task it began.
         if self._current is None:
             self._current = self._tasks.parent.subcontext(task_name="epoch")
             self._tasks.begin(self._current, self._snapshot)
 
-    def on_epoch_end(self, record):
-        """End the epoch's task; True (stop training) if a callback asks."""
+    def on_epoch_end(self, run, record):
+        """End the epoch's task; stop training if a callback asks."""
         context, self._current = self._current, None
-        return self._tasks.end(context, self._snapshot)
+        return "callback" if self._tasks.end(context, self._snapshot) else None
 
     def close(self):
         """End an epoch task left open by an interrupt or an error, as empty."""
         if self._current is not None:
             context, self._current = self._current, None
             context.call_on_fit_task_end(estimator=self._tasks.estimator)
-
-
-class _EpochStart:
-    """Minibatches whose every pass (one epoch) first calls ``on_start``."""
-
-    def __init__(self, batches, on_start):
-        self._batches = batches
-        self._on_start = on_start
-
-    def __getattr__(self, name):
-        return getattr(self._batches, name)
-
-    def iterate(self, rng):
-        self._on_start()
-        return self._batches.iterate(rng)

@@ -129,9 +129,6 @@ def _current_version():
 def get_state(state):
     """The saved form of an estimator's ``__dict__``-like ``state``."""
     state = dict(state)
-    # A fit in progress (e.g. pickled by a callback) does not save its
-    # callback bookkeeping, which holds the training data.
-    state.pop("_callback_tasks", None)
     for key in _ENGINE_ATTRIBUTES:
         if key in state:
             state[key] = _encode(state[key])

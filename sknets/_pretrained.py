@@ -145,7 +145,7 @@ class _PretrainMixin:
             verbose=self.verbose, **solver_params,
         )
 
-    def _pretrain(self, X, sizes, sample_weight=None):
+    def _pretrain(self, X, sizes, sample_weight=None, tasks=None):
         """Encoder ``(W, b)`` per hidden layer, and each layer's loss curve."""
         rng = self._random_generator()
         codes = X
@@ -176,8 +176,7 @@ class _PretrainMixin:
                     # an interrupt is reported below, for the whole estimator.
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     warnings.filterwarnings("ignore", "Training interrupted")
-                    with stage(self.__dict__.get("_callback_tasks"),
-                               f"pretrain-layer-{depth + 1}",
+                    with stage(tasks, f"pretrain-layer-{depth + 1}",
                                sub_estimator=autoencoder):
                         autoencoder.fit(codes, sample_weight=sample_weight)
             except KeyboardInterrupt:
@@ -205,8 +204,7 @@ class _PretrainMixin:
             # The codes are g(pre), in place: the encoder's forward pass, not
             # run twice.
             codes = ACTIVATIONS[self.activation][0](pre)
-        self._pretrain_dead_layers = dead
-        return layers, curves
+        return layers, curves, dead
 
     def _warn_if_dead(self, pre, depth):
         """Warn when most relu units of a pre-trained layer never activate.
@@ -232,16 +230,6 @@ class _PretrainMixin:
             )
         return bool(n_dead)
 
-    def _build_network(self, n_features, n_outputs, sizes, rng):
-        network = super()._build_network(n_features, n_outputs, sizes, rng)
-        pretrained = self.__dict__.pop("_pretrained_layers", None)
-        if pretrained is None:
-            return network
-        # At the start, the (normalised) network computes the pre-trained
-        # encoders.
-        network.load_encoders(pretrained)
-        return network
-
     def _n_fit_tasks(self):
         # A stage per pre-trained layer, then fine-tuning. A warm start that
         # continues fine-tuning has only the last, but whether it continues
@@ -253,7 +241,8 @@ class _PretrainMixin:
         except (TypeError, ValueError):
             return None  # reported by _check_options
 
-    def _fit_unsafe(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
+    def _fit_unsafe(self, X, y, sample_weight, X_val, y_val, sample_weight_val,
+                    tasks=None):
         sizes = self._check_options()
         X_all, y_all = validate_data(
             self, X, y, dtype=(np.float32, np.float64), multi_output=True,
@@ -275,21 +264,31 @@ class _PretrainMixin:
                 sample_weight_fit = sample_weight[labeled]
         # Label errors surface now, not after minutes of pre-training.
         n_outputs = self._encode_targets(y, fitting=True).shape[1]
+        encoders = None
         if self._continues(X_all.shape[1], n_outputs, sizes):
             pass  # continue fine-tuning; the pre-training happened before
         elif self.pretrain_max_iter > 0:
             X_pretrain = _network_input(X_all, np.dtype(self.dtype))
-            self._pretrained_layers, curves = self._pretrain(
-                X_pretrain, sizes, sample_weight
+            encoders, curves, dead = self._pretrain(
+                X_pretrain, sizes, sample_weight, tasks
             )
             self.pretrain_loss_curves_ = curves
+            # Hidden layers whose dead units pre-training reported: the
+            # check after fine-tuning (this fit's and a continuing one's)
+            # does not report them again.
+            self._pretrain_dead_layers = dead
         else:
             self.pretrain_loss_curves_ = [[] for _ in sizes]
             self._pretrain_dead_layers = set()
         n_epochs = self.max_iter if _solvers.is_stochastic(self.solver) else 0
-        with stage(self.__dict__.get("_callback_tasks"), "fine-tune", n_epochs):
-            return super()._fit_unsafe(X, y, sample_weight_fit, X_val, y_val,
-                                       sample_weight_val)
+        with stage(tasks, "fine-tune", n_epochs):
+            # At the start, the (normalised) network computes the
+            # pre-trained encoders.
+            return super()._fit_unsafe(
+                X, y, sample_weight_fit, X_val, y_val, sample_weight_val,
+                tasks=tasks, encoders=encoders,
+                reported_dead=self.__dict__.get("_pretrain_dead_layers", ()),
+            )
 
     def _labeled_rows(self, y):
         return None

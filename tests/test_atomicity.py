@@ -6,7 +6,7 @@ call (gradient and scratch buffers aside, which deep copies and pickles
 leave out), and the predictions are bit-for-bit the same. The one documented
 exception is Ctrl-C inside the training loop: the model trained so far is
 committed, a warning says so, and the KeyboardInterrupt goes on up (see
-``BaseMLP._atomic``). Ctrl-C anywhere else (pre-training, the final exact
+``BaseNetworkEstimator._atomic``). Ctrl-C anywhere else (pre-training, the final exact
 batch-norm pass) leaves the estimator as it was, like any other error.
 """
 

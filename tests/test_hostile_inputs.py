@@ -783,9 +783,9 @@ def test_dead_layer_check_looks_at_training_rows_not_validation_rows(monkeypatch
     X, y = load_digits(return_X_y=True)
     X = np.column_stack([np.arange(len(X)), X]).astype(np.float64)
     seen = {}
-    check = sknets._base.BaseMLP._check_dead_layers
+    check = sknets._base.BaseNetworkEstimator._check_dead_layers
 
-    def spy(self, network, X_net, train_idx):
+    def spy(self, network, X_net, train_idx, reported=()):
         seen["train"] = set(range(len(X_net))) if train_idx is None else set(train_idx)
         first = network.layers[0]
         forward = first.forward
@@ -796,11 +796,11 @@ def test_dead_layer_check_looks_at_training_rows_not_validation_rows(monkeypatch
 
         first.forward = record
         try:
-            return check(self, network, X_net, train_idx)
+            return check(self, network, X_net, train_idx, reported)
         finally:
             del first.forward
 
-    monkeypatch.setattr(sknets._base.BaseMLP, "_check_dead_layers", spy)
+    monkeypatch.setattr(sknets._base.BaseNetworkEstimator, "_check_dead_layers", spy)
     clf = MLPClassifier(hidden_layer_sizes=(32,), solver="sgd", max_iter=5,
                         learning_rate_init=0.1, early_stopping=True,
                         validation_fraction=0.5, random_state=0, dtype="float64")

@@ -118,7 +118,7 @@ def check_gradients(estimator, X, y, *, sample_weight=None, epsilon=1e-5,
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     errors = check_network_gradients(
         network, X_checked, Y, sw, alpha=estimator.alpha,
-        l1_alpha=estimator.l1_alpha, rng=rng, epsilon=epsilon,
+        l1_alpha=estimator._training_options().l1_alpha, rng=rng, epsilon=epsilon,
         max_entries=max_entries, floor=1e-6,
     )
     return GradientCheckReport(errors=errors, tolerance=tolerance)

@@ -200,7 +200,7 @@ def _best_epoch(estimator, epochs, history):
     """``(epoch, validation score)`` of the best epoch, or ``(None, None)``."""
     if not any("val_score" in h for h in history):
         return None, None
-    if getattr(estimator, "scoring", None) == "loss":
+    if estimator._training_options().monitor == "loss":
         key = np.array([-h.get("val_loss", np.inf) for h in history])
     else:
         key = np.array([h.get("val_score", -np.inf) for h in history])
