@@ -27,7 +27,7 @@ from ._callbacks import EpochTasks, fit_tasks
 from ._engine.checkpoint import Checkpoint
 from ._engine.errors import DivergenceError
 from ._engine.network import as_network_input, build_mlp
-from ._engine.trainer import Minibatches, Trainer, train_lbfgs
+from ._engine.trainer import Minibatches, Trainer, Validation, train_lbfgs
 from ._persistence import get_state, set_state
 from ._sklearn_compat import (
     CallbackSupportMixin,
@@ -334,7 +334,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         return min(self.batch_size, n_samples)
 
     def _split(self, X, Y, y, sample_weight, X_val, y_val, sample_weight_val, rng):
-        """Training row indices and the validation tuple for the trainer (or None)."""
+        """Training row indices and the :class:`Validation` of the trainer (or None)."""
         if X_val is None and y_val is None and sample_weight_val is not None:
             raise ValueError("sample_weight_val needs X_val and y_val.")
         if X_val is not None or y_val is not None:
@@ -366,7 +366,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
                 )
             sample_weight_val = self._effective_sample_weight(y_val, sample_weight_val)
             _check_validation_weight(sample_weight_val)
-            return None, (X_val, Y_val, sample_weight_val)
+            return None, Validation(X_val, Y_val, sample_weight_val)
         if not self.early_stopping:
             return None, None
         indices = np.arange(X.shape[0])
@@ -411,7 +411,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         sw_val = None if sample_weight is None else sample_weight[val]
         _check_validation_weight(sw_val)
         # The validation rows stay in X, read a chunk at a time: no copy.
-        return np.sort(train), (X, Y, sw_val, val)
+        return np.sort(train), Validation(X, Y, sw_val, rows=val)
 
     @abstractmethod
     def _build_network(self, n_features, n_outputs, sizes, rng):
