@@ -400,6 +400,10 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     def partial_fit(self, X, y=None, sample_weight=None):
         """One epoch on ``X``, continuing the weights and optimiser state.
 
+        The fitted arrays are updated in place (``coefs_`` arrays
+        held before the call change with it, as with scikit-learn's MLP); a
+        call that fails leaves the model as it was.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)

@@ -699,6 +699,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
                 X.shape[0] if train_idx is None else len(train_idx)
             ),
             shuffle=self.shuffle, min_last_batch=2 if options.batch_norm else 1,
+            ops=network.ops,
         )
         # scikit-learn's callbacks follow the epochs through a listener of
         # the training loop's events.
@@ -722,16 +723,12 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
             result = trainer.fit(
                 batches, state["rng"], validation=validation, t0=state["t"],
                 epoch0=state["n_epochs"],
-                # The divergence rule compares with the model's best epoch
-                # so far, across partial_fit chunks and warm starts.
-                best_loss=state.get("best_loss", np.inf),
             )
         finally:
             if epochs is not None:
                 epochs.close()
         state["t"] = result.t
         state["n_epochs"] += result.n_iter
-        state["best_loss"] = result.best_loss
         state["history"] = state["history"] + result.history
         if result.stop_reason == "interrupted":
             warnings.warn(
@@ -761,7 +758,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         if options.batch_norm:
             # In row blocks, as after the stochastic solvers: a pass over all
             # of X at once would allocate the activations of every row.
-            blocks = Minibatches(X, Y, sample_weight, shuffle=False)
+            blocks = Minibatches(X, Y, sample_weight, shuffle=False,
+                                 ops=network.ops)
             network.set_population_statistics(blocks.chunks)
         if not network.is_finite():
             raise DivergenceError(

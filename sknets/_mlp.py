@@ -323,7 +323,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         chunks streams a data set that does not fit in memory. No validation
         set and no stopping rule are used, and no exact batch-norm pass: with
         ``batch_norm_statistics='exact'`` too, the chunk updates the running
-        averages of the batch-norm statistics.
+        averages of the batch-norm statistics. The fitted arrays are updated
+        in place (``coefs_`` arrays held before the call change with it, as
+        with scikit-learn's MLP); a call that fails leaves the model as it
+        was.
 
         Parameters
         ----------
@@ -636,6 +639,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         call; no validation set and no stopping rule are used, and no exact
         batch-norm pass: with ``batch_norm_statistics='exact'`` too, the chunk
         updates the running averages of the batch-norm statistics.
+        The fitted arrays are updated in place (``coefs_`` arrays
+        held before the call change with it, as with scikit-learn's MLP); a
+        call that fails leaves the model as it was.
 
         Parameters
         ----------

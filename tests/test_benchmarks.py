@@ -123,3 +123,27 @@ def test_row_invariance_cost_prints_its_paired_table():
     for row in rows:
         tiled, plain, ratio = (float(cell) for cell in row.split("|")[2:5])
         assert tiled > 0 and plain > 0 and ratio > 0
+
+
+def test_partial_fit_overhead_prints_its_table(tmp_path):
+    out = tmp_path / "overhead.json"
+    process = _run("partial_fit_overhead.py", "--quick", "--hidden", "64",
+                   "--calls", "40", "--window", "10", "--json", str(out))
+    assert process.returncode == 0, process.stderr
+    lines = process.stdout.splitlines()
+    # It says which sknets ran: the script must be comparable across checkouts.
+    assert lines[0].startswith(f"sknets: {ROOT / 'sknets'}")
+    cells = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:4]]
+             for line in lines if line.startswith("| ") and "case" not in line}
+    assert len(cells) == 10
+    for case, (median, spread) in cells.items():
+        low, high = (float(x) for x in spread.split(" to "))
+        assert low <= float(median) <= high
+        if not case.startswith("overhead"):  # times, not differences
+            assert low > 0
+    assert any(case.startswith("partial_fit of 32 rows") and "calls 10-19" in case
+               for case in cells)
+    assert any("calls 31-40" in case for case in cells)
+    report = json.loads(out.read_text())
+    assert report["early"] == [10, 19] and report["late"] == [31, 40]
+    assert len(report["repeats"]) == 2

@@ -1071,6 +1071,7 @@ def test_pickle_does_not_store_the_gradient_or_caches():
 ALLOWED_TOP_LEVEL = {
     "numpy", "scipy", "math", "time", "warnings", "dataclasses", "copy",
     "__future__", "functools", "itertools", "typing", "numbers", "collections", "abc",
+    "statistics",
     # solvers.py checks a registered class's constructor against its
     # declared hyperparameters.
     "inspect",

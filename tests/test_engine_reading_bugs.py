@@ -101,3 +101,12 @@ def test_a_loss_exploding_in_the_first_epoch_is_caught():
     assert "epoch 1" in str(exploded[0].message)
     # The returned model is the recovered one, not a diverged one.
     assert model.loss_ < 1e3
+
+
+def test_dropout_takes_a_csc_batch_as_its_csr_equivalent():
+    X = _sparse_batch(np.random.default_rng(0), rows=50, cols=300, density=0.1)
+    csr = Dropout(0.4).forward(X, ForwardContext(training=True,
+                                                rng=np.random.default_rng(1)))
+    csc = Dropout(0.4).forward(X.tocsc(), ForwardContext(
+        training=True, rng=np.random.default_rng(1)))
+    np.testing.assert_array_equal(csc.toarray(), csr.toarray())

@@ -1166,8 +1166,8 @@ def test_huge_learning_rate_recovers_or_raises_but_never_leaves_nan(
 @pytest.mark.numerics
 def test_sgd_with_a_huge_rate_warns_and_lowers_it():
     # (Inputs scaled up a thousandfold with a rate of 1e6 stay diverged even
-    # at 1e6 / 10^5: an epoch loss 10^4 times the first minibatch's is
-    # divergence from the first epoch on, and raises, as below.)
+    # at 1e6 / 10^5: the first epoch's loss grows by orders of magnitude
+    # within it, which is divergence from the first epoch on, and raises.)
     clf = MLPClassifier(hidden_layer_sizes=(16,), solver="sgd",
                         learning_rate_init=1e4, max_iter=3, random_state=0)
     with pytest.warns(RuntimeWarning, match="non-finite"):

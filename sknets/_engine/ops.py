@@ -21,10 +21,13 @@ Conventions
   the result is returned; arrays named as updated ("in place") are modified.
 - Scalars that a backend computes (a batch's loss, a penalty) come back as
   *device scalars*, which the caller may add and multiply but reads on the
-  host only through :meth:`Ops.to_float`, where a decision needs the value:
-  the training loop reads the epoch's loss once per epoch (or every
+  host only through :meth:`Ops.to_float` (:meth:`Ops.to_floats` for many),
+  where a decision needs the value: the training loop reads an epoch's loss
+  and its minibatch losses once, at the end of the epoch (and every
   :attr:`Ops.sync_interval` steps, to stop a diverging epoch early), so a
-  device backend is not synchronised at every step.
+  device backend is not synchronised at every step. (With sample weights,
+  two decisions per minibatch still read a scalar: whether the batch has any
+  weight, and whether the weight-decay denominator is positive.)
 - Randomness comes from the caller's ``numpy.random.Generator`` (one source,
   from ``random_state``), drawn on the host and moved to the device by the
   backend, so that a seed gives the same model on every backend up to
@@ -84,6 +87,10 @@ class Ops:
 
     def to_float(self, scalar):
         """Host read of a device scalar."""
+        raise NotImplementedError
+
+    def to_floats(self, scalars):
+        """Host read of a list of device scalars (one transfer), as floats."""
         raise NotImplementedError
 
     def to_host(self, array, dtype=None):
@@ -383,6 +390,9 @@ class NumpyOps(Ops):
     def to_float(self, scalar):
         return float(scalar)
 
+    def to_floats(self, scalars):
+        return [float(value) for value in scalars]
+
     def to_host(self, array, dtype=None):
         return np.array(array, dtype=dtype)
 
@@ -523,6 +533,7 @@ class NumpyOps(Ops):
         return target
 
     def sparse_dropout(self, rng, X, rate, uniform, data):
+        X = X.tocsr()  # the stored values in CSR order, whatever the format
         nnz = X.nnz
         u = uniform[:nnz]
         rng.random(dtype=np.float32, out=u)
@@ -532,6 +543,7 @@ class NumpyOps(Ops):
         return self.apply_sparse_factors(X, factors, data[nnz : 2 * nnz]), factors
 
     def apply_sparse_factors(self, X, factors, values):
+        X = X.tocsr()
         np.multiply(X.data, factors, out=values)
         return sp.csr_matrix((values, X.indices, X.indptr), shape=X.shape,
                              copy=False)

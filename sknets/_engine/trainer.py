@@ -13,6 +13,7 @@ touches an estimator.
 """
 
 import math
+import statistics
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -245,12 +246,21 @@ class PlateauStop(Listener):
 class DivergenceGuard:
     """Whether an epoch's loss exploded, and going back when it did.
 
-    An epoch is undone when its loss is not finite, is 10^4 times the best
-    epoch's (or, before any epoch, the run's first minibatch's), or leaves
+    An epoch is undone when its loss is not finite, or explodes, or leaves
     non-finite parameters or outputs: the parameters of the start of the
     epoch with the lowest loss come back, the optimiser is reset and the
     rate divided by 10, up to ``max_recoveries`` times, after which
     :class:`DivergenceError` is raised.
+
+    The loss explodes when it is over 10^4 times the best epoch loss of this
+    call. In a call's first epoch, which has no such reference (and in each
+    ``partial_fit`` chunk, a call of one epoch), it explodes when the median
+    minibatch loss of the epoch's last quarter is over 10^4 times that of its
+    first quarter (with at least 4 minibatches): a loss growing by orders of
+    magnitude within the epoch. Medians, so that a few minibatches with much
+    larger losses than the others (rare large targets) are not taken for a
+    divergence; and within the call, so that a warm start or a chunk on data
+    of another scale is not either.
     """
 
     def __init__(self, max_recoveries=5):
@@ -261,11 +271,16 @@ class DivergenceGuard:
         if run.safe is None:
             run.safe = (run.good, epoch - 1)
 
-    def accept(self, run, loss, last_batch, epoch):
-        """Whether the finished epoch stands (else :meth:`recover` it)."""
+    def accept(self, run, loss, batch_losses, last_batch, epoch):
+        """Whether the finished epoch stands (else :meth:`recover` it).
+
+        ``batch_losses`` are the epoch's minibatch losses, in order.
+        """
         result = run.result
-        reference = min(result.best_loss, run.initial_loss)
-        exploding = loss > 1e4 * max(reference, 1e-2)
+        if math.isinf(result.best_loss):
+            exploding = _grows_within(batch_losses)
+        else:
+            exploding = loss > 1e4 * max(result.best_loss, 1e-2)
         if math.isfinite(loss) and not exploding and self._settled(run, last_batch):
             if loss <= result.best_loss:
                 # Where to come back to if the loss later diverges: the start
@@ -294,19 +309,6 @@ class DivergenceGuard:
         (theta, state), safe_epoch = run.safe
         net.theta[...] = theta
         net.set_state(state)
-        if safe_epoch == run.first_epoch - 1 and (
-                run.initial_loss > 1e4 * max(run.earlier_best, 1e-2)):
-            # Going back means going back to the start of this call, whose
-            # model was already diverged (by an earlier call's last steps):
-            # no lower rate can bring it back within the rule.
-            raise DivergenceError(
-                f"Training diverged before this call: its first minibatch "
-                f"loss ({run.initial_loss:.3g}) is over 10^4 times the best "
-                f"epoch loss of the earlier calls ({run.earlier_best:.3g}), so "
-                "the model it continues had already diverged. Fit again "
-                "(e.g. with a lower learning_rate_init); the estimator is "
-                "left as it was before this call."
-            )
         run.optimizer.reset()
         run.result.n_recoveries += 1
         if run.result.n_recoveries > self.max_recoveries:
@@ -334,6 +336,17 @@ class DivergenceGuard:
             run.network.set_state(run.good[1])
 
 
+def _grows_within(batch_losses):
+    """Whether the median minibatch loss of the last quarter is over 10^4
+    times that of the first quarter (False with fewer than 4 minibatches)."""
+    quarter = len(batch_losses) // 4
+    if quarter == 0:
+        return False
+    first = statistics.median(batch_losses[:quarter])
+    last = statistics.median(batch_losses[-quarter:])
+    return last > 1e4 * max(first, 1e-2)
+
+
 class Run:
     """What one fit changes, apart from the engine objects themselves.
 
@@ -352,9 +365,6 @@ class Run:
         self.best = None  # (theta, state, score) of the best validated epoch
         self.good = None  # parameters at the start of the current epoch
         self.safe = None  # (good, epoch): where a divergence goes back to
-        self.initial_loss = math.inf  # the run's first minibatch loss
-        self.earlier_best = math.inf  # best epoch loss of earlier calls
-        self.first_epoch = 1  # number of the run's first epoch
 
 
 class Trainer:
@@ -431,8 +441,7 @@ class Trainer:
         step = [MaxNorm(self.max_norm)] if self.max_norm is not None else []
         return listeners, step
 
-    def fit(self, batches, rng, validation=None, t0=0, epoch0=0,
-            best_loss=math.inf):
+    def fit(self, batches, rng, validation=None, t0=0, epoch0=0):
         """Train for up to ``max_iter`` epochs.
 
         ``validation`` is a :class:`Validation` (or the tuple of its fields),
@@ -441,10 +450,8 @@ class Trainer:
         parameters are restored at the end; without one, it watches the
         training loss.
 
-        ``best_loss`` is the lowest epoch loss of earlier calls (``partial_fit``
-        continues a fit): an epoch whose loss is 10^4 times the best one is
-        diverging. Before any epoch has a loss, the loss of the run's first
-        minibatch (taken before any step) is the reference.
+        A diverging epoch is undone and redone with a lower rate
+        (:class:`DivergenceGuard`).
         """
         net = self.network
         validation = Validation.of(validation)
@@ -459,9 +466,7 @@ class Trainer:
             if validation.rows is not None and self.score_fn is not None:
                 scored = validation.Y[validation.rows]
         monitor = PlateauMonitor(self.n_iter_no_change, self.tol, mode=mode)
-        run = Run(self, TrainResult(t=t0, best_loss=best_loss), monitor)
-        run.earlier_best = best_loss
-        run.first_epoch = epoch0 + 1
+        run = Run(self, TrainResult(t=t0), monitor)
         guard = DivergenceGuard(self.max_recoveries)
         listeners, step_listeners = self._listeners(validation)
         everyone = listeners + step_listeners
@@ -532,12 +537,14 @@ class Trainer:
         scaled = opt.takes_scaled_gradient
         scale = -lr if scaled else 1.0
         # The loss is read on the host every `sync` steps (every step for
-        # numpy, where reading is free) and at the end of the epoch.
+        # numpy, where reading is free) and at the end of the epoch, with the
+        # minibatch losses the divergence guard looks at.
         sync = ops.sync_interval
         start = time.perf_counter()
         total = 0.0
         last = None
         steps = 0
+        batch_losses = []
         for Xb, Yb, swb in batches.iterate(rng):
             if swb is not None and not ops.any_nonzero(swb):
                 continue  # a batch of zero weight is no batch at all
@@ -545,10 +552,7 @@ class Trainer:
             value = net.loss_and_grad(Xb, Yb, swb, self.alpha, self.l1_alpha, rng,
                                       grad_scale=scale)
             steps += 1
-            if run.initial_loss == math.inf:
-                # One host read per fit: the reference of the divergence rule
-                # until an epoch has a loss.
-                run.initial_loss = ops.to_float(value)
+            batch_losses.append(value)
             if steps % sync == 0 and not math.isfinite(ops.to_float(value)):
                 break
             opt.step(net.theta, net.grad, lr, scaled=scaled)
@@ -557,7 +561,7 @@ class Trainer:
             total += value * Xb.shape[0]
         else:
             loss = ops.to_float(total) / batches.n_samples
-            if guard.accept(run, loss, last, epoch):
+            if guard.accept(run, loss, ops.to_floats(batch_losses), last, epoch):
                 return {
                     "epoch": epoch, "train_loss": loss, "learning_rate": lr,
                     "seconds": time.perf_counter() - start,

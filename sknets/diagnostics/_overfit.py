@@ -9,6 +9,7 @@ from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 
+from .. import _solvers
 from .._autoencoder import AutoencoderTransformer
 from .._engine.errors import DivergenceError
 from ._estimator import _final_step, _is_fitted, _n_rows, _network_input, _subsample
@@ -261,7 +262,8 @@ def check_overfit(estimator, X, y=None, *, n_samples=1000, max_iter=None,
         pretrain_corruption_level=0.0, warm_start=True, verbose=False,
     )
     total = max_iter if max_iter is not None else max(final.max_iter, 1000)
-    step = total if final.solver == "lbfgs" else min(total, _OVERFIT_CHUNK)
+    full_batch = not _solvers.is_stochastic(final.solver)
+    step = total if full_batch else min(total, _OVERFIT_CHUNK)
     initial_findings = unit_statistics(model, X, y, n_samples=None).findings
     metric, done, score, error = None, 0, -np.inf, None
     with warnings.catch_warnings():
@@ -281,7 +283,7 @@ def check_overfit(estimator, X, y=None, *, n_samples=1000, max_iter=None,
                 metric, default = _default_threshold(model, final, X)
                 threshold = default if threshold is None else threshold
             score = _training_score(model, X, y)
-            if score >= threshold or final.solver == "lbfgs" or (
+            if score >= threshold or not _solvers.is_stochastic(final.solver) or (
                 final.n_iter_ < this_step
             ):
                 break

@@ -3,6 +3,7 @@
 from sklearn.utils import estimator_checks as sklearn_checks
 from sklearn.utils import get_tags
 
+from .. import _solvers
 from .._autoencoder import AutoencoderTransformer
 from .._mlp import MLPClassifier, MLPRegressor
 
@@ -154,7 +155,7 @@ def _weight_equivalence_failure(params):
         params.get("pretrain_corruption_level") and params["pretrain_max_iter"]
     ):
         return "corruption noise is drawn per row: each repeated copy gets its own"
-    stochastic = params["solver"] != "lbfgs"
+    stochastic = _solvers.is_stochastic(params["solver"])
     if stochastic and (params.get("dropout") or params.get("input_dropout")):
         return "dropout masks are drawn per row: each repeated copy gets its own"
     if stochastic and params["early_stopping"]:
