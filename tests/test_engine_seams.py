@@ -168,3 +168,34 @@ def test_a_pickled_network_stores_its_backend_as_a_name():
     assert state["ops"] == "numpy"
     assert all(layer.__getstate__()["ops"] == "numpy" for layer in net.layers)
     assert ops_module.get_ops(state["ops"]) is net.ops
+
+
+def test_the_engine_package_docstring_names_what_exists():
+    # It once named a `train` function that did not exist.
+    import importlib
+    import re
+
+    import sknets._engine as engine
+
+    names = re.findall(r":(?:func|meth|class):`~?\.?([\w.]+)`", engine.__doc__)
+    assert names
+    for name in names:
+        module, _, attribute = name.rpartition(".")
+        if "." in module:  # Class.method
+            module, _, owner = module.rpartition(".")
+            target = getattr(importlib.import_module(f"sknets._engine.{module}"),
+                             owner)
+        else:
+            target = importlib.import_module(f"sknets._engine.{module}")
+        assert hasattr(target, attribute), name
+
+
+def test_no_machine_timings_in_the_code():
+    # Measurements belong in the README (and benchmarks/), where they are
+    # dated and say on which machine; a comment goes stale silently.
+    import re
+
+    pattern = re.compile(r"\d(\.\d+)? ?(ms|us|µs)\b|\d\.\d+x\b")
+    for path in sorted(Path(sknets.__file__).parent.rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            assert not pattern.search(line), f"{path.name}:{number}: {line}"
