@@ -1072,6 +1072,8 @@ ALLOWED_TOP_LEVEL = {
     "numpy", "scipy", "math", "time", "warnings", "dataclasses", "copy",
     "__future__", "functools", "itertools", "typing", "numbers", "collections", "abc",
     "statistics",
+    # numba_ops.py: the optional fused kernels (sknets[fast]).
+    "numba",
     # solvers.py checks a registered class's constructor against its
     # declared hyperparameters.
     "inspect",

@@ -29,7 +29,7 @@ from sknets._engine.trainer import Minibatches, Trainer
 
 ENGINE = Path(sknets.__file__).parent / "_engine"
 # The numpy backend: Ops itself and its helpers.
-BACKEND = {"ops", "blas", "products", "activations"}
+BACKEND = {"ops", "blas", "products", "activations", "numba_ops"}
 # Allowed outside the backend, with the reason.
 ALLOWED = {
     # L-BFGS is scipy's host algorithm on float64 vectors; the network's

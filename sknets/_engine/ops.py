@@ -791,6 +791,13 @@ def get_ops(name="numpy"):
     """The (shared, stateless) Ops object of backend ``name``."""
     ops = _INSTANCES.get(name)
     if ops is None:
+        if name == "numba" and name not in _OPS:
+            try:  # registers NumbaOps
+                from . import numba_ops  # noqa: F401
+            except ImportError as exc:
+                raise ImportError(
+                    "The 'numba' backend needs numba: pip install 'sknets[fast]'."
+                ) from exc
         if name not in _OPS:
             raise ValueError(f"Unknown array backend {name!r}; known: "
                              f"{sorted(_OPS)}.")
