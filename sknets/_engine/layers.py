@@ -269,7 +269,7 @@ class Dropout(Layer):
             return self._sparse_forward(X, rng, ctx.reuse_masks)
         if not (ctx.reuse_masks and self.cache.get("mask") is not None):
             self.cache["mask"] = _keep_mask(self, X.shape, X.dtype, self.rate, rng)
-            ops.scale(self.cache["mask"], 1.0 / (1.0 - self.rate))
+            ops.multiply_into(self.cache["mask"], 1.0 / (1.0 - self.rate))
         out = self._buffer("out", X.shape[0], X.shape[1], X.dtype)
         return ops.multiply(X, self.cache["mask"], out=out)
 
@@ -520,7 +520,7 @@ class SparsityPenalty(Layer):
         """The last training forward's penalty; its cached gradient is scaled
         by ``grad_scale``, as the output delta is (``Network.loss_and_grad``)."""
         if self.cache.get("grad") is not None and grad_scale != 1.0:
-            self.ops.scale(self.cache["grad"], grad_scale)
+            self.ops.multiply_into(self.cache["grad"], grad_scale)
         return self.penalty_value
 
     def backward(self, dY, need_input_grad=True):

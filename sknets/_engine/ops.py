@@ -207,10 +207,6 @@ class Ops:
         copied into ``out`` (of another dtype) if given."""
         raise NotImplementedError
 
-    def scale(self, array, factor):
-        """``array *= factor`` in place."""
-        raise NotImplementedError
-
     def multiply(self, a, b, out):
         """``out = a * b`` (element-wise, broadcast)."""
         raise NotImplementedError
@@ -220,7 +216,7 @@ class Ops:
         raise NotImplementedError
 
     def multiply_into(self, target, factor):
-        """``target *= factor`` (element-wise, broadcast) in place."""
+        """``target *= factor`` in place (a scalar, or an array broadcast)."""
         raise NotImplementedError
 
     def sparse_dropout(self, rng, X, rate, uniform, data):
@@ -517,10 +513,6 @@ class NumpyOps(Ops):
             return noise
         out[...] = noise
         return out
-
-    def scale(self, array, factor):
-        array *= factor
-        return array
 
     def multiply(self, a, b, out):
         return np.multiply(a, b, out=out)

@@ -233,6 +233,14 @@ def schedules():
     return tuple(_SCHEDULES.values())
 
 
+def _lookup(registry, name, what):
+    _load_builtins()
+    try:
+        return registry[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"Unknown {what} {name!r}.") from None
+
+
 def get_solver(name):
     """The class registered as solver ``name``.
 
@@ -241,11 +249,7 @@ def get_solver(name):
     ValueError
         If no solver has that name.
     """
-    _load_builtins()
-    try:
-        return _SOLVERS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"Unknown solver {name!r}.") from None
+    return _lookup(_SOLVERS, name, "solver")
 
 
 def get_schedule(name):
@@ -256,11 +260,7 @@ def get_schedule(name):
     ValueError
         If no schedule has that name.
     """
-    _load_builtins()
-    try:
-        return _SCHEDULES[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"Unknown learning-rate schedule {name!r}.") from None
+    return _lookup(_SCHEDULES, name, "learning-rate schedule")
 
 
 def registered_class(qualified_name):
