@@ -4,7 +4,8 @@
 Each task creates a virtual environment in ``.venv`` (once), installs sknets
 and what the task needs into it from PyPI, then runs. Only python3 is needed.
 
-``test`` runs the whole suite as the machine is set up, then the tests
+``test`` runs the whole suite on the numpy backend and on the numba one
+(``SKNETS_BACKEND``, set in the child processes only), then the tests
 marked ``numerics`` again under two older OpenBLAS kernels that the CPU
 supports and with one BLAS thread, so that no result depends on the kernel.
 """
@@ -118,7 +119,12 @@ def test():
     """Lint, the test suite, then its numerics under other BLAS kernels."""
     setup("dev")
     run(BIN / "ruff", "check", "sknets", "tests", "examples", "benchmarks", "dev.py")
-    run(PYTHON, "-m", "pytest", "tests", "sknets", "--doctest-modules", "-q")
+    # The whole suite on each backend: numpy forced, then numba forced.
+    for backend in ("numpy", "numba"):
+        print(f"+ SKNETS_BACKEND={backend}", flush=True)
+        run(PYTHON, "-m", "pytest", "tests", "sknets", "--doctest-modules", "-q",
+            "-p", "no:cacheprovider",
+            env={**os.environ, "SKNETS_BACKEND": backend})
     current, configurations = numerics_configurations()
     print(f"numpy's OpenBLAS kernel here: {current}", flush=True)
     for kernel, env in configurations:

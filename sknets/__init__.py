@@ -1,6 +1,7 @@
 """sknets: neural-network estimators for scikit-learn, in numpy."""
 
 from ._autoencoder import AutoencoderTransformer
+from ._config import config_context, get_config, set_config
 from ._mlp import MLPClassifier, MLPRegressor
 from ._pretrained import StackedPretrainedClassifier, StackedPretrainedRegressor
 
@@ -13,4 +14,7 @@ __all__ = [
     "StackedPretrainedClassifier",
     "StackedPretrainedRegressor",
     "__version__",
+    "config_context",
+    "get_config",
+    "set_config",
 ]

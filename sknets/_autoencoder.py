@@ -444,7 +444,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         """
         X, dtype = self._validate_X(X, return_dtype=True)
         with np.errstate(over="ignore", invalid="ignore"):
-            codes = self._network.encode(X)
+            codes = self._inference_network().encode(X)
         _check_finite_outputs(codes, self._network.dtype, "codes")
         return codes.astype(np.promote_types(dtype, codes.dtype), copy=False)
 
@@ -468,7 +468,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                 f"X has {codes.shape[1]} features, but inverse_transform expects "
                 f"codes of {self._n_features_out} features (the code size)."
             )
-        net = self._network
+        net = self._inference_network()
         with np.errstate(over="ignore", invalid="ignore"):
             out = net.decode(_network_input(codes, net.dtype))
         _check_finite_outputs(out, net.dtype)
@@ -495,7 +495,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         X = self._validate_X(X)
         sample_weight = _check_weights(sample_weight, X)
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            loss, _ = self._network.evaluate(X, X, sample_weight)
+            loss, _ = self._inference_network().evaluate(X, X, sample_weight)
         _check_finite_outputs(loss, self._network.dtype, "reconstruction loss")
         return -loss
 

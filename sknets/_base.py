@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _solvers
 from ._callbacks import EpochTasks, fit_tasks
+from ._config import prediction_ops, training_ops
 from ._engine.checkpoint import Checkpoint
 from ._engine.errors import DivergenceError
 from ._engine.network import as_network_input, build_mlp
@@ -693,6 +694,9 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
     def _run_sgd(self, network, state, X, Y, sample_weight, train_idx, validation,
                  incremental=False, tasks=None):
         options = self._training_options()
+        n_rows = X.shape[0] if train_idx is None else len(train_idx)
+        self._use_training_ops(network, state, n_rows,
+                               1 if incremental else self.max_iter)
         batches = Minibatches(
             X, Y, sample_weight, indices=train_idx,
             batch_size=self._batch_size(
@@ -749,6 +753,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
 
     def _run_lbfgs(self, network, X, Y, sample_weight):
         options = self._training_options()
+        self._use_training_ops(network, None, X.shape[0], self.max_iter)
         result = train_lbfgs(
             network, X, Y, sample_weight, alpha=self.alpha,
             l1_alpha=options.l1_alpha,
@@ -848,11 +853,29 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         X_net = _network_input(X, net_dtype)
         return (X_net, output_dtype) if return_dtype else X_net
 
+    def _inference_network(self):
+        """The fitted network, computing on the backend predictions use
+        (:func:`sknets.set_config`)."""
+        network = self._network
+        ops = prediction_ops(network.ops)
+        if ops is not network.ops:
+            network.use_ops(ops)
+        return network
+
+    def _use_training_ops(self, network, state, n_rows, epochs):
+        """Train ``network`` (and ``state``'s optimiser) on the backend that
+        the configuration picks for this much work."""
+        ops = training_ops(n_rows * network.n_params * epochs)
+        network.use_ops(ops)
+        if state is not None:
+            state["optimizer"].ops = ops
+        return ops
+
     def _forward(self, X):
         """Network outputs; float32 only for float32 input to a float32 net."""
         X, input_dtype = self._validate_X(X, return_dtype=True)
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            outputs = self._network.predict(X)
+            outputs = self._inference_network().predict(X)
         _check_finite_outputs(outputs, self._network.dtype)
         return outputs.astype(np.promote_types(input_dtype, outputs.dtype),
                               copy=False)

@@ -1,10 +1,9 @@
 """The numba backend's fused kernels agree with numpy's passes.
 
-First step of the fused CPU kernels: the optimisers' steps and weight decay.
-Each kernel is checked against :class:`NumpyOps` to float32 round-off (the
-fused kernel keeps intermediates in registers, numpy rounds each pass to
-memory), on both dtypes, and for independence of the thread count (the
-kernels are element-wise). Skipped where numba is not installed.
+Each kernel is checked against :class:`NumpyOps` to round-off (the fused
+kernel keeps intermediates in registers and sums in float64, numpy rounds
+each pass to memory), on both dtypes; dropout's in-kernel generator for its
+statistics and its reproducibility. Skipped where numba is not installed.
 """
 
 import pickle
@@ -78,18 +77,6 @@ def test_the_fused_weight_decay_agrees_with_numpy(dtype, l2, l1):
     np.testing.assert_allclose(out[1], out[0], rtol=TOL[dtype], atol=TOL[dtype])
 
 
-def test_the_kernels_do_not_depend_on_the_thread_count():
-    ops = get_ops("numba")
-    results = []
-    for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
-        numba.set_num_threads(threads)
-        theta, grad, velocity, scratch = (v.copy() for v in _vectors(np.float32))
-        ops.sgd_step(theta, grad, velocity, -0.05, 0.9, True, scratch)
-        results.append(theta)
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    np.testing.assert_array_equal(results[0], results[1])
-
-
 @pytest.mark.parametrize("optimizer_class", [SGD, Adagrad, Adam])
 def test_an_epoch_on_the_numba_backend_matches_numpy_to_round_off(
         optimizer_class):
@@ -126,3 +113,111 @@ def test_without_numba_the_backend_says_what_to_install():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, check=True).stdout
     assert "pip install 'sknets[fast]'" in out
+
+
+def _batch(dtype, shape=(64, 37), seed=3):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["relu", "tanh", "logistic", "identity"])
+def test_the_fused_activation_backward_agrees_with_numpy(dtype, name):
+    out = []
+    for ops in (NumpyOps(), get_ops("numba")):
+        A = ops.activation_forward(name, _batch(dtype))
+        dA = _batch(dtype, seed=4)
+        kind = ops.activation_scratch_dtype(name, dtype)
+        scratch = None if kind is None else np.empty(A.shape, kind)
+        out.append(ops.activation_backward(name, A, dA, scratch).copy())
+    np.testing.assert_allclose(out[1], out[0], rtol=TOL[dtype], atol=TOL[dtype])
+
+
+def _batchnorm_pass(ops, Z, dY, need_input_grad):
+    dtype = Z.dtype
+    gamma = np.linspace(0.5, 2, Z.shape[1]).astype(dtype)
+    beta = np.linspace(-1, 1, Z.shape[1]).astype(dtype)
+    xhat, out = np.empty_like(Z), np.empty_like(Z)
+    y, p, mu, var, inv_std = ops.batchnorm_forward(Z, gamma, beta, None, 1e-5,
+                                                   xhat, out)
+    g_gamma, g_beta = np.empty_like(gamma), np.empty_like(beta)
+    dZ = ops.batchnorm_backward(dY.copy(), xhat, inv_std, p, gamma, g_gamma,
+                                g_beta, np.empty_like(Z), need_input_grad)
+    assert (dZ is None) == (not need_input_grad)
+    arrays = [y, mu, var, inv_std, g_gamma, g_beta]
+    return [a.astype(np.float64) for a in arrays + ([dZ] if need_input_grad
+                                                    else [])]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("need_input_grad", [True, False])
+def test_fused_batch_norm_agrees_with_numpy(dtype, need_input_grad):
+    # Pre-activations with a large common offset: the one-pass moments must
+    # not cancel. Each backend's error against numpy in float64: the fused
+    # kernel (float64 sums) is within float32 round-off of it, and at least
+    # as accurate as numpy's own float32 passes.
+    Z = _batch(dtype) * 3 + 200
+    dY = _batch(dtype, seed=5)
+    exact = _batchnorm_pass(NumpyOps(), Z.astype(np.float64),
+                            dY.astype(np.float64), need_input_grad)
+    numpy_ = _batchnorm_pass(NumpyOps(), Z, dY, need_input_grad)
+    numba_ = _batchnorm_pass(get_ops("numba"), Z, dY, need_input_grad)
+    for ref, a, b in zip(exact, numpy_, numba_, strict=True):
+        scale = np.abs(ref).max()
+        numba_error = np.abs(b - ref).max() / scale
+        numpy_error = np.abs(a - ref).max() / scale
+        assert numba_error <= max(2 * numpy_error, 10 * TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fused_softmax_loss_and_delta_agrees_with_numpy(dtype):
+    rng = np.random.default_rng(6)
+    Y = np.eye(7, dtype=dtype)[rng.integers(0, 7, 64)]
+    out = []
+    for ops in (NumpyOps(), get_ops("numba")):
+        Z = _batch(dtype, (64, 7)) * 30  # large logits: the shift matters
+        value, delta = ops.loss_and_delta("softmax", Z, Y, None, None)
+        out.append((ops.to_float(value), delta.copy()))
+    assert np.isfinite(out[1][0])
+    np.testing.assert_allclose(out[1][0], out[0][0], rtol=TOL[dtype])
+    np.testing.assert_allclose(out[1][1], out[0][1], rtol=10 * TOL[dtype],
+                               atol=TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_in_kernel_dropout_keeps_the_right_share_and_scales(dtype):
+    ops = get_ops("numba")
+    X = _batch(dtype, (256, 512))
+    uniform = np.empty(X.shape, np.float32)
+    mask = None if dtype == np.float32 else np.empty(X.shape, dtype)
+    for rate in (0.2, 0.5, 0.8):
+        out, m = ops.dropout(np.random.default_rng(0), X, rate, uniform, mask,
+                             np.empty_like(X))
+        kept = m != 0
+        # 131072 draws: the share is within 5 standard errors of 1 - rate.
+        assert abs(kept.mean() - (1 - rate)) < 5 * np.sqrt(rate * (1 - rate)
+                                                            / X.size)
+        np.testing.assert_array_equal(m[kept], dtype(1 / (1 - rate)))
+        np.testing.assert_array_equal(out, X * m)
+        # No structure along rows or columns: each row's and column's share
+        # varies as independent draws would.
+        for axis in (0, 1):
+            share = kept.mean(axis=axis)
+            n = X.shape[axis]
+            assert share.std() < 1.5 * np.sqrt(rate * (1 - rate) / n)
+
+
+def test_in_kernel_dropout_is_reproducible_and_fresh_per_draw():
+    ops = get_ops("numba")
+    X = np.ones((32, 64), np.float32)
+
+    def masks(seed, n):
+        rng = np.random.default_rng(seed)
+        u = np.empty(X.shape, np.float32)
+        return [ops.dropout(rng, X, 0.5, u, None, np.empty_like(X))[1].copy()
+                for _ in range(n)]
+
+    first, second = masks(0, 2)
+    again = masks(0, 1)[0]
+    np.testing.assert_array_equal(first, again)
+    assert 0.4 < (first == second).mean() < 0.6  # independent of each other
+    assert not np.array_equal(first, masks(1, 1)[0])

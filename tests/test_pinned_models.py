@@ -6,7 +6,8 @@ the models of :mod:`pinned_models`, fitted by the commit before the engine's
 refactor into ``Ops``, a layer protocol and a solver registry. A refactor
 must leave them unchanged. On a machine whose configuration has no pin, the
 test skips and says how to record one (``python3 dev.py pins COMMIT``, with
-the reference commit the pins name).
+the reference commit the pins name). The pins are numpy's: the models are
+fitted on the numpy backend whatever the configuration.
 """
 
 import json
@@ -14,7 +15,15 @@ import json
 import pytest
 from pinned_models import MODELS, PINS, configuration, fingerprint
 
+import sknets
+
 pytestmark = pytest.mark.numerics
+
+
+@pytest.fixture(autouse=True)
+def _numpy_backend():
+    with sknets.config_context(backend="numpy"):
+        yield
 
 
 def _pins():

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .initializers import init_weights
-from .ops import get_ops
+from .ops import get_ops, loaded_ops
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ class Layer(metaclass=ABCMeta):
         state.setdefault("cache", {})
         state.setdefault("scratch", {})
         self.__dict__.update(state)
-        self.ops = get_ops(state.get("ops", "numpy"))
+        self.ops = loaded_ops(state.get("ops", "numpy"))
 
 
 class Dense(Layer):
@@ -267,11 +267,18 @@ class Dropout(Layer):
         ops, rng = self.ops, ctx.rng
         if ops.is_sparse(X):
             return self._sparse_forward(X, rng, ctx.reuse_masks)
-        if not (ctx.reuse_masks and self.cache.get("mask") is not None):
-            self.cache["mask"] = _keep_mask(self, X.shape, X.dtype, self.rate, rng)
-            ops.multiply_into(self.cache["mask"], 1.0 / (1.0 - self.rate))
         out = self._buffer("out", X.shape[0], X.shape[1], X.dtype)
-        return ops.multiply(X, self.cache["mask"], out=out)
+        if ctx.reuse_masks and self.cache.get("mask") is not None:
+            return ops.multiply(X, self.cache["mask"], out=out)
+        # Drawn as float32 uniforms whatever the dtype (the random stream
+        # does not depend on the network's precision).
+        uniform = self._buffer("uniform", X.shape[0], X.shape[1],
+                               ops.dtype("float32"))
+        mask = None if ops.is_float32(X.dtype) else self._buffer(
+            "_cache_maskbuf", X.shape[0], X.shape[1], X.dtype)
+        out, self.cache["mask"] = ops.dropout(rng, X, self.rate, uniform, mask,
+                                              out)
+        return out
 
     def _sparse_forward(self, X, rng, reuse_masks):
         # Only the stored entries draw (dropping a zero changes nothing), into

@@ -9,7 +9,7 @@ The loss of a batch is the sample-weighted mean over rows of the per-row
 loss (summed over outputs); ``delta`` is its gradient with respect to ``Z``.
 """
 
-from .ops import get_ops
+from .ops import get_ops, loaded_ops
 
 
 class _CanonicalLoss:
@@ -61,7 +61,7 @@ class _CanonicalLoss:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self.ops = get_ops(state.get("ops", "numpy"))
+        self.ops = loaded_ops(state.get("ops", "numpy"))
 
 
 class SoftmaxCrossEntropy(_CanonicalLoss):

@@ -21,7 +21,7 @@ from .layers import (
     TiedDense,
 )
 from .losses import LOSSES
-from .ops import get_ops
+from .ops import get_ops, loaded_ops
 from .products import TILE_ROWS
 
 # Rows per chunk at inference, so that memory stays bounded on any input;
@@ -90,6 +90,14 @@ class Network:
             if norms:
                 norms[i].pass_through(mean, var)
 
+    def use_ops(self, ops):
+        """Compute with the backend ``ops`` from now on (the network's
+        arrays stay where they are: the CPU backends share numpy's)."""
+        self.ops = ops
+        self.loss.ops = ops
+        for layer in self.layers:
+            layer.ops = ops
+
     @property
     def n_affine_layers(self):
         """Layers with a weight matrix (dense, and tied decoder layers)."""
@@ -132,7 +140,7 @@ class Network:
             # Saved before autoencoders had a network class of their own.
             self.__class__ = AutoencoderNetwork
         self.__dict__.update(state)
-        self.ops = get_ops(state.get("ops", "numpy"))
+        self.ops = loaded_ops(state.get("ops", "numpy"))
         self.grad = self.ops.zeros(self.theta.shape[0], self.theta.dtype)
         self._bind()
 

@@ -1,20 +1,35 @@
 """Fused CPU kernels through numba (the optional extra ``sknets[fast]``).
 
-:class:`NumbaOps` is :class:`~.ops.NumpyOps` with some operations replaced
-by compiled, multi-threaded kernels that make one pass over memory where
-numpy makes several. This first step covers the per-parameter updates (each
-optimiser's step, weight decay), which numpy does as 2 to 7 single-threaded
-passes over the whole parameter vector per minibatch. Matrix products stay
-in numpy's BLAS.
+:class:`NumbaOps` is :class:`~.ops.NumpyOps` with the memory-bound
+operations of a training step replaced by compiled kernels that make one
+pass over memory where numpy makes several: each optimiser's step and weight
+decay, dropout (with its random draws made inside the kernel), the
+activations' backward passes, batch normalisation's forward and backward
+passes, and the softmax output fused with its cross-entropy loss and delta.
+Matrix products stay in numpy's BLAS, and so does whatever is not listed
+(it is numpy's code, inherited).
 
-The kernels are element-wise, so their results do not depend on the number
-of threads; they round each operation as numpy's passes do, except that
-intermediate values stay in registers (in the parameters' dtype), so the two
-backends agree to round-off, not bit for bit. No ``fastmath``.
+Threads: the kernels run on the calling thread. Between its calls OpenBLAS
+keeps its worker threads spinning for a while, so a second thread pool
+(numba's ``parallel=True``) fights them for the cores: on the 2-core machine
+the benchmarks run on, a parallel kernel after a product took several times
+longer than the serial one (``benchmarks/kernel_threads.py`` measures it).
+Serial kernels also keep nested parallelism bounded: numba starts no thread.
+
+Results: the kernels round as numpy's passes do, except that intermediate
+values stay in registers and that sums over a batch accumulate in float64,
+so the two backends agree to round-off, not bit for bit. No ``fastmath``.
+
+Randomness: dropout draws its keep decisions from a counter-based generator
+(the SplitMix64 finaliser of a 64-bit key plus the entry's index), with one
+key per mask taken from the caller's ``numpy.random.Generator``. The same
+``random_state`` gives the same masks, whatever the thread count or the
+process, but not the masks of the numpy backend, which draws uniforms from
+the generator itself (several times slower than the kernel).
 
 Importing this module imports numba; :func:`~.ops.get_ops` does so only when
 ``get_ops("numba")`` is asked for, and says what to install when numba is
-missing. The estimators do not use it yet.
+missing.
 """
 
 import numba
@@ -22,13 +37,23 @@ import numpy as np
 
 from .ops import NumpyOps, register_ops
 
-_JIT = dict(parallel=True, cache=True, nogil=True)
+# error_model="numpy": a division by zero gives inf or nan as in numpy, with
+# no check per element (which keeps the loops vectorised).
+_JIT = dict(cache=True, nogil=True, error_model="numpy")
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S40 = (np.uint64(s) for s in (30, 27, 31, 40))
+
+
+# -- optimiser steps and weight decay -------------------------------------
 
 
 @numba.njit(**_JIT)
 def _nesterov(theta, grad, velocity, rate, momentum):
     # v <- mu v + rate g ; theta <- theta + mu v + rate g
-    for i in numba.prange(theta.shape[0]):
+    for i in range(theta.shape[0]):
         step = rate * grad[i]
         v = momentum * velocity[i] + step
         velocity[i] = v
@@ -38,7 +63,7 @@ def _nesterov(theta, grad, velocity, rate, momentum):
 @numba.njit(**_JIT)
 def _classical(theta, grad, velocity, rate, momentum):
     # v <- mu v + rate g ; theta <- theta + v
-    for i in numba.prange(theta.shape[0]):
+    for i in range(theta.shape[0]):
         v = momentum * velocity[i] + rate * grad[i]
         velocity[i] = v
         theta[i] += v
@@ -46,13 +71,13 @@ def _classical(theta, grad, velocity, rate, momentum):
 
 @numba.njit(**_JIT)
 def _plain(theta, grad, rate):
-    for i in numba.prange(theta.shape[0]):
+    for i in range(theta.shape[0]):
         theta[i] += rate * grad[i]
 
 
 @numba.njit(**_JIT)
 def _adagrad(theta, grad, sum_sq, learning_rate, epsilon):
-    for i in numba.prange(theta.shape[0]):
+    for i in range(theta.shape[0]):
         g = grad[i]
         s = sum_sq[i] + g * g
         sum_sq[i] = s
@@ -61,7 +86,7 @@ def _adagrad(theta, grad, sum_sq, learning_rate, epsilon):
 
 @numba.njit(**_JIT)
 def _adam(theta, grad, m, v, lr_t, beta_1, beta_2, epsilon):
-    for i in numba.prange(theta.shape[0]):
+    for i in range(theta.shape[0]):
         g = grad[i]
         m_i = (1 - beta_1) * g + beta_1 * m[i]
         v_i = (1 - beta_2) * (g * g) + beta_2 * v[i]
@@ -72,10 +97,162 @@ def _adam(theta, grad, m, v, lr_t, beta_1, beta_2, epsilon):
 
 @numba.njit(**_JIT)
 def _decay(w, g, l2_factor, l1_factor):
-    for i in numba.prange(w.shape[0]):
+    # In w's dtype throughout (a bool difference would promote to float64).
+    one, zero = w.dtype.type(1), w.dtype.type(0)
+    if l1_factor == 0:
+        for i in range(w.shape[0]):
+            g[i] += l2_factor * w[i]
+        return
+    for i in range(w.shape[0]):
         x = w[i]
-        sign = (x > 0) - (x < 0)
+        sign = one if x > 0 else (-one if x < 0 else zero)
         g[i] += l2_factor * x + l1_factor * sign
+
+
+# -- dropout ----------------------------------------------------------------
+
+
+@numba.njit(**_JIT)
+def _bits24(key, index):
+    """24 random bits for ``index`` under ``key`` (SplitMix64's finaliser)."""
+    z = key + (index + np.uint64(1)) * _GOLDEN
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    z = z ^ (z >> _S31)
+    return z >> _S40
+
+
+@numba.njit(**_JIT)
+def _dropout(X, key, threshold, scale, mask, out):
+    # Entry (i, j) is kept when its 24 bits, as a uniform in [0, 1), are at
+    # least the rate: bits >= threshold = ceil(rate 2^24).
+    rows, cols = X.shape
+    zero = X.dtype.type(0)
+    for i in range(rows):
+        base = np.uint64(i) * np.uint64(cols)
+        for j in range(cols):
+            if _bits24(key, base + np.uint64(j)) >= threshold:
+                mask[i, j] = scale
+                out[i, j] = X[i, j] * scale
+            else:
+                mask[i, j] = zero
+                out[i, j] = zero
+
+
+# -- activations' backward passes (in terms of the output A) ---------------
+
+
+@numba.njit(**_JIT)
+def _relu_backward(A, dA):
+    rows, cols = A.shape
+    for i in range(rows):
+        for j in range(cols):
+            if not A[i, j] > 0:
+                dA[i, j] = 0
+
+
+@numba.njit(**_JIT)
+def _tanh_backward(A, dA):
+    rows, cols = A.shape
+    for i in range(rows):
+        for j in range(cols):
+            a = A[i, j]
+            dA[i, j] *= 1 - a * a
+
+
+@numba.njit(**_JIT)
+def _logistic_backward(A, dA):
+    rows, cols = A.shape
+    for i in range(rows):
+        for j in range(cols):
+            a = A[i, j]
+            dA[i, j] = dA[i, j] * a * (1 - a)
+
+
+_ACTIVATION_BACKWARD = {"relu": _relu_backward, "tanh": _tanh_backward,
+                        "logistic": _logistic_backward}
+
+
+# -- batch normalisation (unweighted batches) --------------------------------
+
+
+@numba.njit(**_JIT)
+def _batchnorm_forward(Z, gamma, beta, eps, xhat, out, mu, var, inv_std):
+    rows, cols = Z.shape
+    # One pass for both moments, shifted by the first row against
+    # cancellation, in float64.
+    s1 = np.zeros(cols)
+    s2 = np.zeros(cols)
+    for i in range(rows):
+        for j in range(cols):
+            d = np.float64(Z[i, j]) - np.float64(Z[0, j])
+            s1[j] += d
+            s2[j] += d * d
+    for j in range(cols):
+        m1 = s1[j] / rows
+        v = max(s2[j] / rows - m1 * m1, 0.0)
+        mu[j] = np.float64(Z[0, j]) + m1
+        var[j] = v
+        inv_std[j] = 1.0 / np.sqrt(np.float64(var[j]) + eps)
+    for i in range(rows):
+        for j in range(cols):
+            x = (Z[i, j] - mu[j]) * inv_std[j]
+            xhat[i, j] = x
+            out[i, j] = x * gamma[j] + beta[j]
+
+
+@numba.njit(**_JIT)
+def _batchnorm_backward(dY, xhat, inv_std, gamma, g_gamma, g_beta, need_input):
+    rows, cols = dY.shape
+    sb = np.zeros(cols)
+    sg = np.zeros(cols)
+    for i in range(rows):
+        for j in range(cols):
+            d = np.float64(dY[i, j])
+            sb[j] += d
+            sg[j] += d * xhat[i, j]
+    for j in range(cols):
+        g_beta[j] = sb[j]
+        g_gamma[j] = sg[j]
+    if not need_input:
+        return
+    for j in range(cols):
+        sb[j] = sb[j] / rows
+        sg[j] = sg[j] / rows
+    for i in range(rows):
+        for j in range(cols):
+            dY[i, j] = ((dY[i, j] - sb[j] - xhat[i, j] * sg[j])
+                        * (gamma[j] * inv_std[j]))
+
+
+# -- softmax with cross-entropy ---------------------------------------------
+
+
+@numba.njit(**_JIT)
+def _softmax_loss_and_delta(Z, Y):
+    # Per row: the log-sum-exp loss and the delta (softmax - y) / rows, one
+    # row at a time while it is in cache. Returns the mean loss (float64).
+    rows, cols = Z.shape
+    total = 0.0
+    inv_rows = Z.dtype.type(1.0 / rows)
+    for i in range(rows):
+        top = Z[i, 0]
+        for j in range(1, cols):
+            if Z[i, j] > top:
+                top = Z[i, j]
+        norm = Z.dtype.type(0)
+        target = 0.0
+        for j in range(cols):
+            shifted = Z[i, j] - top
+            target += np.float64(shifted) * Y[i, j]
+            e = np.exp(shifted)
+            Z[i, j] = e
+            norm += e
+        total += np.log(np.float64(norm)) - target
+        scale = 1 / norm
+        for j in range(cols):
+            Z[i, j] = (Z[i, j] * scale - Y[i, j]) * inv_rows
+    return total / rows
 
 
 def _scalar(value, array):
@@ -85,9 +262,11 @@ def _scalar(value, array):
 
 @register_ops
 class NumbaOps(NumpyOps):
-    """numpy's backend with fused, multi-threaded kernels (see the module)."""
+    """numpy's backend with fused one-pass kernels (see the module)."""
 
     name = "numba"
+
+    # -- optimiser steps and weight decay --------------------------------------
 
     def add_penalty_grad(self, w, g, l2_factor, l1_factor, scratch):
         if l2_factor or l1_factor:
@@ -111,3 +290,54 @@ class NumbaOps(NumpyOps):
         lr_t = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
         _adam(theta, grad, m, v, _scalar(lr_t, theta), _scalar(beta_1, theta),
               _scalar(beta_2, theta), _scalar(epsilon, theta))
+
+    # -- dropout -----------------------------------------------------------------
+
+    def dropout(self, rng, X, rate, uniform, mask, out):
+        mask = uniform if mask is None else mask
+        key = np.uint64(rng.integers(0, 2**63, dtype=np.int64))
+        threshold = np.uint64(np.ceil(rate * 2.0**24))
+        _dropout(X, key, threshold, _scalar(1.0 / (1.0 - rate), mask), mask, out)
+        return out, mask
+
+    # -- activations -----------------------------------------------------------
+
+    def activation_scratch_dtype(self, name, dtype):
+        if name in _ACTIVATION_BACKWARD:
+            return None
+        return super().activation_scratch_dtype(name, dtype)
+
+    def activation_backward(self, name, A, dA, scratch=None):
+        kernel = _ACTIVATION_BACKWARD.get(name)
+        if kernel is None or A.ndim != 2:
+            return super().activation_backward(name, A, dA, scratch)
+        kernel(A, dA)
+        return dA
+
+    # -- batch normalisation -----------------------------------------------------
+
+    def batchnorm_forward(self, Z, gamma, beta, sample_weight, eps, xhat, out):
+        if sample_weight is not None:
+            return super().batchnorm_forward(Z, gamma, beta, sample_weight, eps,
+                                             xhat, out)
+        cols = Z.shape[1]
+        mu, var, inv_std = (np.empty(cols, Z.dtype) for _ in range(3))
+        _batchnorm_forward(Z, gamma, beta, eps, xhat, out, mu, var, inv_std)
+        return out, None, mu, var, inv_std
+
+    def batchnorm_backward(self, dY, xhat, inv_std, p, gamma, g_gamma, g_beta,
+                           tmp, need_input_grad=True):
+        if p is not None:
+            return super().batchnorm_backward(dY, xhat, inv_std, p, gamma,
+                                              g_gamma, g_beta, tmp,
+                                              need_input_grad)
+        _batchnorm_backward(dY, xhat, inv_std, gamma, g_gamma, g_beta,
+                            need_input_grad)
+        return dY if need_input_grad else None
+
+    # -- losses ------------------------------------------------------------------
+
+    def loss_and_delta(self, loss, Z, Y, sample_weight, scratch):
+        if loss != "softmax" or sample_weight is not None or Y.dtype != Z.dtype:
+            return super().loss_and_delta(loss, Z, Y, sample_weight, scratch)
+        return np.float64(_softmax_loss_and_delta(Z, Y)), Z

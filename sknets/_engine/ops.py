@@ -202,6 +202,19 @@ class Ops:
         """
         raise NotImplementedError
 
+    def dropout(self, rng, X, rate, uniform, mask, out):
+        """Inverted dropout of the dense batch ``X`` in training.
+
+        Keeps each entry with probability ``1 - rate``: writes the scaled
+        keep mask (``0`` or ``1 / (1 - rate)``) into ``mask`` and
+        ``X * mask`` into ``out``, and returns ``(out, mask)``. ``uniform``
+        is a float32 work array of ``X``'s shape; ``mask`` may be None when
+        ``X`` is float32, and then ``uniform`` holds the mask. The draws come
+        from ``rng`` (:meth:`keep_mask`'s stream), or, in a backend that
+        draws inside its kernel, from a key taken from ``rng``.
+        """
+        raise NotImplementedError
+
     def gaussian_noise(self, rng, level, noise, out=None):
         """``level`` times standard normal draws (float32 into ``noise``),
         copied into ``out`` (of another dtype) if given."""
@@ -506,6 +519,11 @@ class NumpyOps(Ops):
         mask = uniform if out is None else out
         return np.greater_equal(uniform, rate, out=mask)
 
+    def dropout(self, rng, X, rate, uniform, mask, out):
+        mask = self.keep_mask(rng, rate, uniform, mask)
+        self.multiply_into(mask, 1.0 / (1.0 - rate))
+        return self.multiply(X, mask, out=out), mask
+
     def gaussian_noise(self, rng, level, noise, out=None):
         rng.standard_normal(dtype=np.float32, out=noise)
         noise *= level
@@ -797,10 +815,21 @@ def get_ops(name="numpy"):
     return ops
 
 
+def loaded_ops(name):
+    """The Ops of a saved object's backend ``name``, or numpy's where that
+    backend cannot be imported here (a model saved where numba was
+    installed, loaded where it is not: the backends compute the same model).
+    """
+    try:
+        return get_ops(name)
+    except ImportError:
+        return get_ops("numpy")
+
+
 def register_ops(cls):
     """Make the Ops class ``cls`` available to :func:`get_ops` by its name."""
     _OPS[cls.name] = cls
     return cls
 
 
-__all__ = ["NumpyOps", "Ops", "get_ops", "register_ops"]
+__all__ = ["NumpyOps", "Ops", "get_ops", "loaded_ops", "register_ops"]

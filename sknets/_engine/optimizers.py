@@ -11,7 +11,7 @@ document and build it. A new optimiser is a subclass of :class:`Optimizer`
 with those declarations and a ``step``, under ``@register_solver``.
 """
 
-from .ops import get_ops
+from .ops import get_ops, loaded_ops
 from .solvers import Hyperparameter, get_solver, register_solver, values
 
 # Shared by Adam and Adagrad: one estimator parameter, one declaration.
@@ -67,7 +67,7 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self.ops = get_ops(state.get("ops", "numpy"))
+        self.ops = loaded_ops(state.get("ops", "numpy"))
         self._scratch = self.ops.empty(self.n_params, self.dtype)
 
     def _zeros(self):
