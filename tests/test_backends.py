@@ -79,7 +79,9 @@ def test_auto_picks_numba_only_for_large_fits(digits, monkeypatch):
     assert _fit(make, X, y, "auto")._network.ops.name == "numba"
 
 
-def test_the_backend_is_not_a_parameter_and_follows_the_setting(digits):
+def test_the_backend_is_not_a_parameter_and_follows_the_setting(digits,
+                                                              monkeypatch):
+    monkeypatch.delenv("SKNETS_BACKEND", raising=False)
     X, y = digits
     clf = _fit(lambda: MLPClassifier(hidden_layer_sizes=(16,), max_iter=2,
                                      random_state=0), X, y, "numba")
