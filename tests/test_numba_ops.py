@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sknets._engine.network import build_mlp
-from sknets._engine.ops import NumpyOps, get_ops
+from sknets._engine.ops import Decay, NumpyOps, get_ops
 from sknets._engine.optimizers import SGD, Adagrad, Adam
 from sknets._engine.schedules import Constant
 from sknets._engine.trainer import Minibatches, Trainer
@@ -63,6 +63,90 @@ def test_the_fused_adagrad_and_adam_steps_agree_with_numpy(dtype):
     for numpy_array, numba_array in zip(*out, strict=True):
         np.testing.assert_allclose(numba_array, numpy_array, rtol=10 * TOL[dtype],
                                    atol=TOL[dtype])
+
+
+def _step(ops, kind, dtype, decay):
+    """One step of optimiser ``kind`` on fixed vectors: (state arrays, penalty)."""
+    theta, grad, state, other = (v.copy() for v in _vectors(dtype))
+    theta[:10] = 0  # sign(0) = 0
+    scratch = np.empty_like(theta)
+    if kind in ("nesterov", "classical", "plain"):
+        momentum = 0.0 if kind == "plain" else 0.9
+        value = ops.sgd_step(theta, grad, state, -0.05, momentum,
+                             kind == "nesterov", scratch, decay)
+        return (theta, state), value
+    state = np.abs(state)
+    if kind == "adagrad":
+        value = ops.adagrad_step(theta, grad, state, 0.1, 1e-8, scratch, decay)
+        return (theta, state), value
+    other = np.abs(other)
+    value = ops.adam_step(theta, grad, other, state, 3, 0.01, 0.9, 0.999, 1e-8,
+                          scratch, decay)
+    return (theta, other, state), value
+
+
+STEPS = ["nesterov", "classical", "plain", "adagrad", "adam"]
+
+
+def _decay(dtype, alpha, l1_alpha, grad_scale=-0.05, n=9000):
+    denominator = 128
+    return Decay(n, alpha, l1_alpha, denominator,
+                 grad_scale * alpha / denominator,
+                 grad_scale * l1_alpha / denominator)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", STEPS)
+@pytest.mark.parametrize("alpha, l1_alpha", [(1e-2, 0.0), (0.0, 1e-3),
+                                             (1e-2, 1e-3)])
+def test_a_step_with_weight_decay_agrees_with_numpy(dtype, kind, alpha,
+                                                    l1_alpha):
+    decay = _decay(dtype, alpha, l1_alpha)
+    expected, expected_penalty = _step(NumpyOps(), kind, dtype, decay)
+    arrays, penalty = _step(get_ops("numba"), kind, dtype, decay)
+    for numpy_array, numba_array in zip(expected, arrays, strict=True):
+        np.testing.assert_allclose(numba_array, numpy_array, rtol=10 * TOL[dtype],
+                                   atol=TOL[dtype])
+    # numpy's float32 dot product accumulates in float32, the kernel in float64.
+    assert penalty == pytest.approx(expected_penalty, rel=10 * TOL[dtype])
+    assert np.asarray(penalty).dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", STEPS)
+def test_decay_inside_the_step_rounds_as_decay_before_it(dtype, kind):
+    # The fused kernel's updates are those of the decay kernel followed by
+    # the step kernel, bit for bit: only the penalty's sums may be
+    # reassociated (fastmath), and they are float64 sums of the exact values.
+    ops = get_ops("numba")
+    decay = _decay(dtype, 1e-2, 1e-3)
+    fused, penalty = _step(ops, kind, dtype, decay)
+
+    class DecayFirst(type(ops)):
+        def sgd_step(self, theta, grad, *args):
+            self.add_penalty_grad(theta[:decay.n], grad[:decay.n],
+                                  decay.l2_factor, decay.l1_factor, None)
+            return super().sgd_step(theta, grad, *args[:-1])
+
+        adagrad_step = adam_step = None
+
+    if kind in ("adagrad", "adam"):
+        name = f"{kind}_step"
+
+        def decay_first(self, theta, grad, *args):
+            self.add_penalty_grad(theta[:decay.n], grad[:decay.n],
+                                  decay.l2_factor, decay.l1_factor, None)
+            return getattr(type(ops), name)(self, theta, grad, *args[:-1])
+
+        setattr(DecayFirst, name, decay_first)
+    separate, _ = _step(DecayFirst(), kind, dtype, decay)
+    for a, b in zip(fused, separate, strict=True):
+        np.testing.assert_array_equal(a, b)
+    w = _vectors(dtype)[0][: decay.n].astype(np.float64)
+    w[:10] = 0
+    exact = (0.5 * decay.alpha * np.sum(w * w)
+             + decay.l1_alpha * np.sum(np.abs(w))) / decay.denominator
+    assert penalty == pytest.approx(exact, rel=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

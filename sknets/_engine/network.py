@@ -21,7 +21,7 @@ from .layers import (
     TiedDense,
 )
 from .losses import LOSSES
-from .ops import get_ops, loaded_ops
+from .ops import Decay, get_ops, loaded_ops
 from .products import TILE_ROWS
 
 # Rows per chunk at inference, so that memory stays bounded on any input;
@@ -263,6 +263,21 @@ class Network:
             scratch = self._scratch = self.ops.empty(w.shape, w.dtype)
         return scratch
 
+    def decay(self, alpha, l1_alpha, denominator, grad_scale=1.0):
+        """The :class:`~.ops.Decay` of one batch for an optimiser's step, or
+        None where it has none (as :meth:`penalty` and
+        :meth:`add_penalty_grad` would apply it)."""
+        if denominator <= 0 or not (alpha or l1_alpha):
+            return None
+        return Decay(
+            self.n_decayed, alpha, l1_alpha, denominator,
+            grad_scale * alpha / denominator if alpha else 0,
+            grad_scale * l1_alpha / denominator if l1_alpha else 0)
+
+    def batch_denominator(self, X, sample_weight=None):
+        """What the penalty of a batch is divided by: its total weight."""
+        return X.shape[0] if sample_weight is None else self.ops.sum(sample_weight)
+
     def add_penalty_grad(self, alpha, l1_alpha, denominator, grad_scale=1.0):
         if denominator <= 0 or not (alpha or l1_alpha):
             return
@@ -294,8 +309,7 @@ class Network:
         for layer in self._auxiliary:
             value += layer.auxiliary_loss(grad_scale)
         self.backward(delta)
-        denominator = (X.shape[0] if sample_weight is None
-                       else self.ops.sum(sample_weight))
+        denominator = self.batch_denominator(X, sample_weight)
         value += self.penalty(alpha, l1_alpha, denominator)
         self.add_penalty_grad(alpha, l1_alpha, denominator, grad_scale)
         return value

@@ -2,12 +2,12 @@
 
 :class:`NumbaOps` is :class:`~.ops.NumpyOps` with the memory-bound
 operations of a training step replaced by compiled kernels that make one
-pass over memory where numpy makes several: each optimiser's step and weight
-decay, dropout (with its random draws made inside the kernel), the
-activations' backward passes, batch normalisation's forward and backward
-passes, and the softmax output fused with its cross-entropy loss and delta.
-Matrix products stay in numpy's BLAS, and so does whatever is not listed
-(it is numpy's code, inherited).
+pass over memory where numpy makes several: each optimiser's step together
+with the minibatch's weight decay and its penalty, dropout (with its random
+draws made inside the kernel), the activations' backward passes, batch
+normalisation's forward and backward passes, and the softmax output fused
+with its cross-entropy loss and delta. Matrix products stay in numpy's BLAS,
+and so does whatever is not listed (it is numpy's code, inherited).
 
 Threads: the kernels run on the calling thread. Between its calls OpenBLAS
 keeps its worker threads spinning for a while, so a second thread pool
@@ -18,7 +18,10 @@ Serial kernels also keep nested parallelism bounded: numba starts no thread.
 
 Results: the kernels round as numpy's passes do, except that intermediate
 values stay in registers and that sums over a batch accumulate in float64,
-so the two backends agree to round-off, not bit for bit. No ``fastmath``.
+so the two backends agree to round-off, not bit for bit. No ``fastmath``,
+except that the penalty's float64 sums may be reassociated (so that they
+vectorise; ``tests/test_numba_ops.py`` checks that the updates are those of
+the separate decay and step kernels, bit for bit).
 
 Randomness: dropout draws its keep decisions from a counter-based generator
 (the SplitMix64 finaliser of a 64-bit key plus the entry's index), with one
@@ -47,52 +50,121 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S40 = (np.uint64(s) for s in (30, 27, 31, 40))
 
 
-# -- optimiser steps and weight decay -------------------------------------
+# -- optimiser steps, with weight decay in the same pass ------------------
+#
+# Each step kernel decays the first `n_decayed` parameters as it updates
+# them: it adds `l2 w + l1 sign(w)` to the gradient in a register and sums
+# w^2 and |w| (in float64) for the penalty, which it returns. The sums are
+# the only operations allowed to be reassociated (`_add`), so that they
+# vectorise; every update rounds as without the flag.
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
+def _add(total, x):
+    return total + x
 
 
 @numba.njit(**_JIT)
-def _nesterov(theta, grad, velocity, rate, momentum):
+def _decayed(w, g, l2, l1, sum_sq, sum_abs):
+    # l1 sign(w), in w's dtype (a bool difference would promote to float64).
+    l1_sign = l1 if w > 0 else (-l1 if w < 0 else l1 - l1)
+    x = np.float64(w)
+    return (g + (l2 * w + l1_sign), _add(sum_sq, x * x),
+            _add(sum_abs, abs(x)))
+
+
+@numba.njit(**_JIT)
+def _nesterov_at(theta, velocity, i, g, rate, momentum):
     # v <- mu v + rate g ; theta <- theta + mu v + rate g
-    for i in range(theta.shape[0]):
-        step = rate * grad[i]
-        v = momentum * velocity[i] + step
-        velocity[i] = v
-        theta[i] += step + momentum * v
+    step = rate * g
+    v = momentum * velocity[i] + step
+    velocity[i] = v
+    theta[i] += step + momentum * v
 
 
 @numba.njit(**_JIT)
-def _classical(theta, grad, velocity, rate, momentum):
+def _nesterov(theta, grad, velocity, rate, momentum, n_decayed, l2, l1):
+    sum_sq = sum_abs = 0.0
+    for i in range(n_decayed):
+        g, sum_sq, sum_abs = _decayed(theta[i], grad[i], l2, l1, sum_sq, sum_abs)
+        _nesterov_at(theta, velocity, i, g, rate, momentum)
+    theta, grad, velocity = theta[n_decayed:], grad[n_decayed:], velocity[n_decayed:]
+    for i in range(theta.shape[0]):  # (from 0: a loop from n would not vectorise)
+        _nesterov_at(theta, velocity, i, grad[i], rate, momentum)
+    return sum_sq, sum_abs
+
+
+@numba.njit(**_JIT)
+def _classical_at(theta, velocity, i, g, rate, momentum):
     # v <- mu v + rate g ; theta <- theta + v
-    for i in range(theta.shape[0]):
-        v = momentum * velocity[i] + rate * grad[i]
-        velocity[i] = v
-        theta[i] += v
+    v = momentum * velocity[i] + rate * g
+    velocity[i] = v
+    theta[i] += v
 
 
 @numba.njit(**_JIT)
-def _plain(theta, grad, rate):
+def _classical(theta, grad, velocity, rate, momentum, n_decayed, l2, l1):
+    sum_sq = sum_abs = 0.0
+    for i in range(n_decayed):
+        g, sum_sq, sum_abs = _decayed(theta[i], grad[i], l2, l1, sum_sq, sum_abs)
+        _classical_at(theta, velocity, i, g, rate, momentum)
+    theta, grad, velocity = theta[n_decayed:], grad[n_decayed:], velocity[n_decayed:]
+    for i in range(theta.shape[0]):
+        _classical_at(theta, velocity, i, grad[i], rate, momentum)
+    return sum_sq, sum_abs
+
+
+@numba.njit(**_JIT)
+def _plain(theta, grad, rate, n_decayed, l2, l1):
+    sum_sq = sum_abs = 0.0
+    for i in range(n_decayed):
+        g, sum_sq, sum_abs = _decayed(theta[i], grad[i], l2, l1, sum_sq, sum_abs)
+        theta[i] += rate * g
+    theta, grad = theta[n_decayed:], grad[n_decayed:]
     for i in range(theta.shape[0]):
         theta[i] += rate * grad[i]
+    return sum_sq, sum_abs
 
 
 @numba.njit(**_JIT)
-def _adagrad(theta, grad, sum_sq, learning_rate, epsilon):
-    for i in range(theta.shape[0]):
-        g = grad[i]
-        s = sum_sq[i] + g * g
-        sum_sq[i] = s
-        theta[i] -= learning_rate * (g / (np.sqrt(s) + epsilon))
+def _adagrad_at(theta, sum_sq, i, g, learning_rate, epsilon):
+    s = sum_sq[i] + g * g
+    sum_sq[i] = s
+    theta[i] -= learning_rate * (g / (np.sqrt(s) + epsilon))
 
 
 @numba.njit(**_JIT)
-def _adam(theta, grad, m, v, lr_t, beta_1, beta_2, epsilon):
+def _adagrad(theta, grad, sum_sq, learning_rate, epsilon, n_decayed, l2, l1):
+    w_sq = w_abs = 0.0
+    for i in range(n_decayed):
+        g, w_sq, w_abs = _decayed(theta[i], grad[i], l2, l1, w_sq, w_abs)
+        _adagrad_at(theta, sum_sq, i, g, learning_rate, epsilon)
+    theta, grad, sum_sq = theta[n_decayed:], grad[n_decayed:], sum_sq[n_decayed:]
     for i in range(theta.shape[0]):
-        g = grad[i]
-        m_i = (1 - beta_1) * g + beta_1 * m[i]
-        v_i = (1 - beta_2) * (g * g) + beta_2 * v[i]
-        m[i] = m_i
-        v[i] = v_i
-        theta[i] -= lr_t * (m_i / (np.sqrt(v_i) + epsilon))
+        _adagrad_at(theta, sum_sq, i, grad[i], learning_rate, epsilon)
+    return w_sq, w_abs
+
+
+@numba.njit(**_JIT)
+def _adam_at(theta, m, v, i, g, lr_t, beta_1, beta_2, epsilon):
+    m_i = (1 - beta_1) * g + beta_1 * m[i]
+    v_i = (1 - beta_2) * (g * g) + beta_2 * v[i]
+    m[i] = m_i
+    v[i] = v_i
+    theta[i] -= lr_t * (m_i / (np.sqrt(v_i) + epsilon))
+
+
+@numba.njit(**_JIT)
+def _adam(theta, grad, m, v, lr_t, beta_1, beta_2, epsilon, n_decayed, l2, l1):
+    sum_sq = sum_abs = 0.0
+    for i in range(n_decayed):
+        g, sum_sq, sum_abs = _decayed(theta[i], grad[i], l2, l1, sum_sq, sum_abs)
+        _adam_at(theta, m, v, i, g, lr_t, beta_1, beta_2, epsilon)
+    theta, grad = theta[n_decayed:], grad[n_decayed:]
+    m, v = m[n_decayed:], v[n_decayed:]
+    for i in range(theta.shape[0]):
+        _adam_at(theta, m, v, i, grad[i], lr_t, beta_1, beta_2, epsilon)
+    return sum_sq, sum_abs
 
 
 @numba.njit(**_JIT)
@@ -260,6 +332,28 @@ def _scalar(value, array):
     return array.dtype.type(value)
 
 
+def _decay_args(decay, theta):
+    """A step kernel's decay arguments: how many parameters, the factors."""
+    if decay is None:
+        zero = _scalar(0, theta)
+        return 0, zero, zero
+    return (decay.n, _scalar(decay.l2_factor, theta),
+            _scalar(decay.l1_factor, theta))
+
+
+def _penalty(decay, sums):
+    """The penalty (float64) from a step kernel's sums of w^2 and |w|."""
+    if decay is None:
+        return 0.0
+    sum_sq, sum_abs = sums
+    value = 0.0
+    if decay.alpha:
+        value += 0.5 * decay.alpha * sum_sq
+    if decay.l1_alpha:
+        value += decay.l1_alpha * sum_abs
+    return np.float64(value / decay.denominator)
+
+
 @register_ops
 class NumbaOps(NumpyOps):
     """numpy's backend with fused one-pass kernels (see the module)."""
@@ -272,24 +366,31 @@ class NumbaOps(NumpyOps):
         if l2_factor or l1_factor:
             _decay(w, g, _scalar(l2_factor, g), _scalar(l1_factor, g))
 
-    def sgd_step(self, theta, grad, velocity, rate, momentum, nesterov, scratch):
+    def sgd_step(self, theta, grad, velocity, rate, momentum, nesterov, scratch,
+                 decay=None):
         rate_, momentum_ = _scalar(rate, theta), _scalar(momentum, theta)
+        n, l2, l1 = _decay_args(decay, theta)
         if momentum == 0:
-            _plain(theta, grad, rate_)
+            sums = _plain(theta, grad, rate_, n, l2, l1)
         elif nesterov:
-            _nesterov(theta, grad, velocity, rate_, momentum_)
+            sums = _nesterov(theta, grad, velocity, rate_, momentum_, n, l2, l1)
         else:
-            _classical(theta, grad, velocity, rate_, momentum_)
+            sums = _classical(theta, grad, velocity, rate_, momentum_, n, l2, l1)
+        return _penalty(decay, sums)
 
-    def adagrad_step(self, theta, grad, sum_sq, learning_rate, epsilon, tmp):
-        _adagrad(theta, grad, sum_sq, _scalar(learning_rate, theta),
-                 _scalar(epsilon, theta))
+    def adagrad_step(self, theta, grad, sum_sq, learning_rate, epsilon, tmp,
+                     decay=None):
+        sums = _adagrad(theta, grad, sum_sq, _scalar(learning_rate, theta),
+                        _scalar(epsilon, theta), *_decay_args(decay, theta))
+        return _penalty(decay, sums)
 
     def adam_step(self, theta, grad, m, v, t, learning_rate, beta_1, beta_2,
-                  epsilon, tmp):
+                  epsilon, tmp, decay=None):
         lr_t = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-        _adam(theta, grad, m, v, _scalar(lr_t, theta), _scalar(beta_1, theta),
-              _scalar(beta_2, theta), _scalar(epsilon, theta))
+        sums = _adam(theta, grad, m, v, _scalar(lr_t, theta),
+                     _scalar(beta_1, theta), _scalar(beta_2, theta),
+                     _scalar(epsilon, theta), *_decay_args(decay, theta))
+        return _penalty(decay, sums)
 
     # -- dropout -----------------------------------------------------------------
 

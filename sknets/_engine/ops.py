@@ -34,6 +34,8 @@ Conventions
   rounding.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, xlogy
@@ -318,24 +320,51 @@ class Ops:
         """``g += l2_factor * w + l1_factor * sign(w)`` (zero factors skipped)."""
         raise NotImplementedError
 
-    def sgd_step(self, theta, grad, velocity, rate, momentum, nesterov, scratch):
+    def sgd_step(self, theta, grad, velocity, rate, momentum, nesterov, scratch,
+                 decay=None):
         """SGD with classical or Nesterov momentum, ``rate`` times the gradient.
 
         ``rate`` is ``-learning_rate`` (or 1 for a gradient already scaled by
         it). Each line is one pass over the parameters; the work is
         memory-bound, so the number of passes is the cost (``axpy`` and
         ``axpby`` fuse two).
+
+        With ``decay`` (a :class:`Decay`), the step first adds weight decay's
+        gradient to ``grad[:decay.n]`` (which it may overwrite) and returns
+        the penalty of the parameters before the step, as :meth:`penalty`
+        divided by ``decay.denominator`` (a float64 device scalar); without,
+        it returns 0. A backend may do both in the step's own pass.
         """
         raise NotImplementedError
 
-    def adagrad_step(self, theta, grad, sum_sq, learning_rate, epsilon, tmp):
-        """``G += g^2; theta -= lr g / (sqrt(G) + eps)``."""
+    def adagrad_step(self, theta, grad, sum_sq, learning_rate, epsilon, tmp,
+                     decay=None):
+        """``G += g^2; theta -= lr g / (sqrt(G) + eps)``; ``decay`` and the
+        returned penalty as for :meth:`sgd_step`."""
         raise NotImplementedError
 
     def adam_step(self, theta, grad, m, v, t, learning_rate, beta_1, beta_2,
-                  epsilon, tmp):
-        """Adam's moment updates and bias-corrected step (step number ``t``)."""
+                  epsilon, tmp, decay=None):
+        """Adam's moment updates and bias-corrected step (step number ``t``);
+        ``decay`` and the returned penalty as for :meth:`sgd_step`."""
         raise NotImplementedError
+
+
+class Decay(NamedTuple):
+    """Weight decay of one minibatch, for an optimiser's step to apply.
+
+    The first ``n`` parameters are decayed: the penalty is ``(alpha/2
+    |w|^2 + l1_alpha |w|_1) / denominator`` and its gradient, as the step
+    adds it, ``l2_factor * w + l1_factor * sign(w)`` (the factors include
+    the step's gradient scale).
+    """
+
+    n: int
+    alpha: float
+    l1_alpha: float
+    denominator: float
+    l2_factor: float
+    l1_factor: float
 
 
 def _weighted_mean(row_values, sample_weight):
@@ -761,27 +790,46 @@ class NumpyOps(Ops):
 
     # -- optimiser steps ---------------------------------------------------------
 
-    def sgd_step(self, theta, grad, velocity, rate, momentum, nesterov, scratch):
+    def _decay(self, theta, grad, decay, scratch):
+        # Weight decay before a step (see Ops.sgd_step): the penalty, then
+        # its gradient, as two passes each.
+        if decay is None:
+            return 0.0
+        n = decay.n
+        w, g, scratch = theta[:n], grad[:n], scratch[:n]
+        value = self.penalty(w, decay.alpha, decay.l1_alpha,
+                             scratch if decay.l1_alpha else None)
+        self.add_penalty_grad(w, g, decay.l2_factor, decay.l1_factor, scratch)
+        return value / decay.denominator
+
+    def sgd_step(self, theta, grad, velocity, rate, momentum, nesterov, scratch,
+                 decay=None):
+        value = self._decay(theta, grad, decay, scratch)
         if momentum == 0:
             blas.axpy(rate, grad, theta, scratch)
-            return
+            return value
         blas.axpby(rate, grad, momentum, velocity, scratch)
         if nesterov:
             blas.axpy(rate, grad, theta, scratch)
             blas.axpy(momentum, velocity, theta, scratch)
         else:
             theta += velocity
+        return value
 
-    def adagrad_step(self, theta, grad, sum_sq, learning_rate, epsilon, tmp):
+    def adagrad_step(self, theta, grad, sum_sq, learning_rate, epsilon, tmp,
+                     decay=None):
+        value = self._decay(theta, grad, decay, tmp)
         np.multiply(grad, grad, out=tmp)
         sum_sq += tmp
         np.sqrt(sum_sq, out=tmp)
         tmp += epsilon
         np.divide(grad, tmp, out=tmp)
         blas.axpy(-learning_rate, tmp, theta, tmp)
+        return value
 
     def adam_step(self, theta, grad, m, v, t, learning_rate, beta_1, beta_2,
-                  epsilon, tmp):
+                  epsilon, tmp, decay=None):
+        value = self._decay(theta, grad, decay, tmp)
         b1, b2 = beta_1, beta_2
         blas.axpby(1 - b1, grad, b1, m, tmp)
         np.multiply(grad, grad, out=tmp)
@@ -791,6 +839,7 @@ class NumpyOps(Ops):
         tmp += epsilon
         np.divide(m, tmp, out=tmp)
         blas.axpy(-lr_t, tmp, theta, tmp)
+        return value
 
 
 _OPS = {"numpy": NumpyOps}
@@ -832,4 +881,4 @@ def register_ops(cls):
     return cls
 
 
-__all__ = ["NumpyOps", "Ops", "get_ops", "loaded_ops", "register_ops"]
+__all__ = ["Decay", "NumpyOps", "Ops", "get_ops", "loaded_ops", "register_ops"]

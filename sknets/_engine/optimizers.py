@@ -32,9 +32,16 @@ class Optimizer:
     The constructor takes the ``attr`` of each of the class's
     ``hyperparameters`` as a keyword (its default where not given) and sets
     the attribute of that name.
+
+    An optimiser with ``applies_decay = True`` takes a minibatch's weight
+    decay into its step (``step(..., decay=Decay(...))``, see
+    :meth:`.ops.Ops.sgd_step`) and returns its penalty, so that a backend can
+    apply it in the step's own pass over the parameters; for one without,
+    the network adds the decay to the gradient before the step.
     """
 
     takes_scaled_gradient = False
+    applies_decay = False
     # Registry declarations (see .solvers); set by each registered subclass.
     name = None
     stochastic = True
@@ -84,7 +91,9 @@ class Optimizer:
             if h.param in params:
                 setattr(self, h.attr, params[h.param])
 
-    def step(self, theta, grad, learning_rate, scaled=False):
+    def step(self, theta, grad, learning_rate, scaled=False, decay=None):
+        """Update ``theta`` in place from ``grad``; return the penalty of
+        ``decay`` (0 without)."""
         raise NotImplementedError
 
 
@@ -108,6 +117,7 @@ class SGD(Optimizer):
 
     name = "sgd"
     summary = "minibatch SGD with (Nesterov) momentum."
+    applies_decay = True
     hyperparameters = (
         Hyperparameter("momentum", 0.9, low=0, high=1, closed="both",
                        doc="Momentum of {users}, in [0, 1]."),
@@ -126,12 +136,12 @@ class SGD(Optimizer):
         self.velocity = self._zeros()
         self._scratch = self.ops.empty(self.n_params, self.dtype)
 
-    def step(self, theta, grad, learning_rate, scaled=False):
+    def step(self, theta, grad, learning_rate, scaled=False, decay=None):
         self.n_steps += 1
         # A scaled gradient already carries the -learning_rate factor.
         rate = 1.0 if scaled else -learning_rate
-        self.ops.sgd_step(theta, grad, self.velocity, rate, self.momentum,
-                          self.nesterov, self._scratch)
+        return self.ops.sgd_step(theta, grad, self.velocity, rate, self.momentum,
+                                 self.nesterov, self._scratch, decay)
 
 
 @register_solver
@@ -149,6 +159,7 @@ class Adam(Optimizer):
 
     name = "adam"
     summary = "adaptive moment estimation, scikit-learn's default."
+    applies_decay = True
     hyperparameters = (
         Hyperparameter("beta_1", 0.9, low=0, high=1, closed="left",
                        doc="Exponential decay rate of the first moment "
@@ -173,14 +184,14 @@ class Adam(Optimizer):
         self.v = self._zeros()
         self._scratch = self.ops.empty(self.n_params, self.dtype)
 
-    def step(self, theta, grad, learning_rate, scaled=False):
+    def step(self, theta, grad, learning_rate, scaled=False, decay=None):
         if scaled:
             raise ValueError(f"{type(self).__name__} is not linear in the "
                              "gradient: it needs the gradient unscaled.")
         self.n_steps += 1
-        self.ops.adam_step(theta, grad, self.m, self.v, self.n_steps,
-                           learning_rate, self.beta_1, self.beta_2, self.epsilon,
-                           self._scratch)
+        return self.ops.adam_step(theta, grad, self.m, self.v, self.n_steps,
+                                  learning_rate, self.beta_1, self.beta_2,
+                                  self.epsilon, self._scratch, decay)
 
 
 @register_solver
@@ -200,6 +211,7 @@ class Adagrad(Optimizer):
     name = "adagrad"
     summary = ("scales each parameter's rate by the root of its summed "
                "squared gradients.")
+    applies_decay = True
     hyperparameters = (EPSILON,)
 
     def __init__(self, n_params, dtype, epsilon=1e-8, ops=None):
@@ -210,13 +222,13 @@ class Adagrad(Optimizer):
         self.sum_sq = self._zeros()
         self._scratch = self.ops.empty(self.n_params, self.dtype)
 
-    def step(self, theta, grad, learning_rate, scaled=False):
+    def step(self, theta, grad, learning_rate, scaled=False, decay=None):
         if scaled:
             raise ValueError(f"{type(self).__name__} is not linear in the "
                              "gradient: it needs the gradient unscaled.")
         self.n_steps += 1
-        self.ops.adagrad_step(theta, grad, self.sum_sq, learning_rate,
-                              self.epsilon, self._scratch)
+        return self.ops.adagrad_step(theta, grad, self.sum_sq, learning_rate,
+                                     self.epsilon, self._scratch, decay)
 
 
 def make_optimizer(name, n_params, dtype, params=None, ops=None):

@@ -540,6 +540,11 @@ class Trainer:
         # numpy, where reading is free) and at the end of the epoch, with the
         # minibatch losses the divergence guard looks at.
         sync = ops.sync_interval
+        # Weight decay goes into the optimiser's step where it takes it (one
+        # pass over the parameters on a fused backend), else into the
+        # gradient.
+        fused = opt.applies_decay and bool(self.alpha or self.l1_alpha)
+        alpha, l1_alpha = (0.0, 0.0) if fused else (self.alpha, self.l1_alpha)
         start = time.perf_counter()
         total = 0.0
         last = None
@@ -549,13 +554,19 @@ class Trainer:
             if swb is not None and not ops.any_nonzero(swb):
                 continue  # a batch of zero weight is no batch at all
             last = Xb
-            value = net.loss_and_grad(Xb, Yb, swb, self.alpha, self.l1_alpha, rng,
+            value = net.loss_and_grad(Xb, Yb, swb, alpha, l1_alpha, rng,
                                       grad_scale=scale)
             steps += 1
-            batch_losses.append(value)
             if steps % sync == 0 and not math.isfinite(ops.to_float(value)):
                 break
-            opt.step(net.theta, net.grad, lr, scaled=scaled)
+            if fused:
+                decay = net.decay(self.alpha, self.l1_alpha,
+                                  net.batch_denominator(Xb, swb), scale)
+                value += opt.step(net.theta, net.grad, lr, scaled=scaled,
+                                  decay=decay)
+            else:
+                opt.step(net.theta, net.grad, lr, scaled=scaled)
+            batch_losses.append(value)
             for listener in step_listeners:
                 listener.on_step(run)
             total += value * Xb.shape[0]
