@@ -7,7 +7,13 @@ threads on ``n_cpus`` cores. joblib prevents that: each loky worker gets
 limit is worth: for each ``n_jobs`` it runs the same grid search with
 joblib's default and with the limit lifted (every worker allowed all
 cores), and reports the BLAS threads each worker saw (a scorer reads
-``threadpoolctl.threadpool_info()`` inside the worker) and the wall time.
+``threadpoolctl.threadpool_info()`` inside the worker), the operating-system
+threads each worker process ran at the end of its fits (all of them: the
+BLAS's, numba's if it started any, Python's), and the wall time.
+
+``--backend numba`` runs every fit on sknets' numba backend (through
+``SKNETS_BACKEND``, which the workers inherit): its kernels are serial, so a
+worker's thread count is the numpy backend's.
 
 Usage::
 
@@ -19,6 +25,7 @@ Run it alone: anything else running on the machine skews the timings.
 """
 
 import argparse
+import os
 import time
 import warnings
 
@@ -41,12 +48,26 @@ def blas_threads(estimator, X, y):
     )
 
 
+def os_threads(estimator, X, y):
+    """A 'score': the threads of the process it runs in (Linux), else 0."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
+
+
+def trained_on(estimator, X, y):
+    """A 'score': 1 where the estimator trained on the numba backend."""
+    return float(estimator._network.ops.name == "numba")
+
+
 def run_search(X, y, n_jobs, hidden, max_iter, inner_threads):
     """Seconds and the BLAS threads seen in the workers, for one search."""
     search = GridSearchCV(
         MLPClassifier(hidden_layer_sizes=hidden, max_iter=max_iter, random_state=0),
         {"alpha": [1e-5, 1e-4, 1e-3, 1e-2]}, cv=2, n_jobs=n_jobs,
-        scoring={"accuracy": "accuracy", "threads": blas_threads}, refit=False,
+        scoring={"accuracy": "accuracy", "threads": blas_threads,
+                 "os_threads": os_threads, "numba": trained_on}, refit=False,
     )
     with warnings.catch_warnings(), joblib.parallel_config(
         backend="loky", inner_max_num_threads=inner_threads
@@ -57,8 +78,11 @@ def run_search(X, y, n_jobs, hidden, max_iter, inner_threads):
         start = time.perf_counter()
         search.fit(X, y)
         seconds = time.perf_counter() - start
-    threads = search.cv_results_["mean_test_threads"]
-    return seconds, int(threads.min()), int(threads.max())
+    results = search.cv_results_
+    threads = results["mean_test_threads"]
+    os_count = max(int(results[f"split{k}_test_os_threads"].max()) for k in range(2))
+    return (seconds, int(threads.min()), int(threads.max()), os_count,
+            results["mean_test_numba"].mean())
 
 
 def main():
@@ -69,9 +93,13 @@ def main():
     parser.add_argument("--n-features", type=int, default=200)
     parser.add_argument("--hidden", type=int, default=512)
     parser.add_argument("--max-iter", type=int, default=5)
+    parser.add_argument("--backend", choices=["numpy", "numba"], default="numpy",
+                        help="sknets' backend for every fit (default numpy)")
     args = parser.parse_args()
     if args.quick:
         args.n_samples, args.n_features, args.hidden, args.max_iter = 400, 20, 16, 2
+    # This script's own environment, which the workers it starts inherit.
+    os.environ["SKNETS_BACKEND"] = args.backend
 
     n_cpus = joblib.cpu_count()
     X, y = make_classification(n_samples=args.n_samples, n_features=args.n_features,
@@ -79,9 +107,9 @@ def main():
     X = X.astype(np.float32)
     print(f"{n_cpus} CPUs; BLAS threads in this process: {blas_threads(None, X, y)}; "
           f"data {X.shape}, hidden ({args.hidden}, {args.hidden}), "
-          f"{args.max_iter} epochs, 4 candidates x 2 folds")
-    print(f"{'n_jobs':>6}  {'BLAS limit':<22}  {'threads/worker':>14}  "
-          f"{'seconds':>8}")
+          f"{args.max_iter} epochs, 4 candidates x 2 folds, backend {args.backend}")
+    print(f"{'n_jobs':>6}  {'BLAS limit':<22}  {'BLAS threads/worker':>19}  "
+          f"{'OS threads/worker':>17}  {'numba fits':>10}  {'seconds':>8}")
     hidden = (args.hidden, args.hidden)
     for n_jobs in sorted({1, 2, n_cpus}):
         # None: joblib's default (cpu_count // n_jobs per worker); n_cpus:
@@ -90,10 +118,11 @@ def main():
         if n_jobs > 1:
             settings.append(("lifted (all cores)", n_cpus))
         for label, inner in settings:
-            seconds, low, high = run_search(X, y, n_jobs, hidden, args.max_iter,
-                                            inner)
+            seconds, low, high, os_count, numba_share = run_search(
+                X, y, n_jobs, hidden, args.max_iter, inner)
             seen = str(low) if low == high else f"{low}-{high}"
-            print(f"{n_jobs:>6}  {label:<22}  {seen:>14}  {seconds:>8.2f}")
+            print(f"{n_jobs:>6}  {label:<22}  {seen:>19}  {os_count:>17}  "
+                  f"{numba_share:>10.0%}  {seconds:>8.2f}")
 
 
 if __name__ == "__main__":

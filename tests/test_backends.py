@@ -223,3 +223,34 @@ def test_pretraining_runs_on_numba(digits):
         random_state=0), X, y, "numba")
     assert clf._network.ops.name == "numba"
     assert np.isfinite(clf.predict_proba(X)).all()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="counts threads in /proc/self/task")
+def test_numba_kernels_start_no_thread():
+    # Nested parallelism stays bounded: a fit on numba runs no more threads
+    # than the same fit on numpy (the BLAS's), so joblib's limit on a
+    # worker's BLAS threads bounds its threads on either backend.
+    code = """
+import os, warnings
+import numpy as np
+import sknets
+from sknets import MLPClassifier
+rng = np.random.default_rng(0)
+X, y = rng.random((300, 20)), rng.integers(0, 3, 300)
+counts = []
+for backend in ("numpy", "numba"):
+    with warnings.catch_warnings(), sknets.config_context(backend=backend):
+        warnings.simplefilter("ignore")
+        clf = MLPClassifier((64,), batch_norm=True, dropout=0.3, max_iter=3,
+                            random_state=0).fit(X, y)
+        clf.predict_proba(X)
+    assert clf._network.ops.name == backend
+    counts.append(len(os.listdir("/proc/self/task")))
+print(*counts)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    after_numpy, after_numba = map(int, out.stdout.split())
+    assert after_numba == after_numpy

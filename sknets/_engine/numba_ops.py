@@ -202,13 +202,10 @@ def _dropout(X, key, threshold, scale, mask, out):
     zero = X.dtype.type(0)
     for i in range(rows):
         base = np.uint64(i) * np.uint64(cols)
-        for j in range(cols):
-            if _bits24(key, base + np.uint64(j)) >= threshold:
-                mask[i, j] = scale
-                out[i, j] = X[i, j] * scale
-            else:
-                mask[i, j] = zero
-                out[i, j] = zero
+        for j in range(cols):  # branch-free, so that it vectorises
+            m = scale if _bits24(key, base + np.uint64(j)) >= threshold else zero
+            mask[i, j] = m
+            out[i, j] = X[i, j] * m
 
 
 # -- activations' backward passes (in terms of the output A) ---------------
