@@ -58,6 +58,8 @@ def test_docs_build_without_warnings(site):
     ("api.html", "StackedPretrainedRegressor"),
     ("api.html", "check_gradients"),
     ("api.html", "DivergenceError"),
+    ("api.html", "config_context"),
+    ("user_guide/backends.html", "SKNETS_BACKEND"),
     ("user_guide/batch_norm.html", "batch_norm_statistics"),
     ("user_guide/troubleshooting.html", "When it does not work"),
     ("auto_examples/index.html", "recipe_end_to_end"),
