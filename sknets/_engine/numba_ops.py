@@ -338,11 +338,15 @@ def _decay_args(decay, theta):
             _scalar(decay.l1_factor, theta))
 
 
-def _penalty(decay, sums):
+def _penalty(decay, sums, decay_dtype):
     """The penalty (float64) from a step kernel's sums of w^2 and |w|."""
     if decay is None:
         return 0.0
     sum_sq, sum_abs = sums
+    # As numpy's passes in the parameters' dtype: a norm beyond its range is
+    # infinite (so that the divergence guard sees it), not a large float64.
+    top = float(np.finfo(decay_dtype).max)
+    sum_sq, sum_abs = (x if x <= top else np.inf for x in (sum_sq, sum_abs))
     value = 0.0
     if decay.alpha:
         value += 0.5 * decay.alpha * sum_sq
@@ -373,13 +377,13 @@ class NumbaOps(NumpyOps):
             sums = _nesterov(theta, grad, velocity, rate_, momentum_, n, l2, l1)
         else:
             sums = _classical(theta, grad, velocity, rate_, momentum_, n, l2, l1)
-        return _penalty(decay, sums)
+        return _penalty(decay, sums, theta.dtype)
 
     def adagrad_step(self, theta, grad, sum_sq, learning_rate, epsilon, tmp,
                      decay=None):
         sums = _adagrad(theta, grad, sum_sq, _scalar(learning_rate, theta),
                         _scalar(epsilon, theta), *_decay_args(decay, theta))
-        return _penalty(decay, sums)
+        return _penalty(decay, sums, theta.dtype)
 
     def adam_step(self, theta, grad, m, v, t, learning_rate, beta_1, beta_2,
                   epsilon, tmp, decay=None):
@@ -387,7 +391,7 @@ class NumbaOps(NumpyOps):
         sums = _adam(theta, grad, m, v, _scalar(lr_t, theta),
                      _scalar(beta_1, theta), _scalar(beta_2, theta),
                      _scalar(epsilon, theta), *_decay_args(decay, theta))
-        return _penalty(decay, sums)
+        return _penalty(decay, sums, theta.dtype)
 
     # -- dropout -----------------------------------------------------------------
 
