@@ -279,13 +279,12 @@ class Network:
         return X.shape[0] if sample_weight is None else self.ops.sum(sample_weight)
 
     def add_penalty_grad(self, alpha, l1_alpha, denominator, grad_scale=1.0):
-        if denominator <= 0 or not (alpha or l1_alpha):
+        decay = self.decay(alpha, l1_alpha, denominator, grad_scale)
+        if decay is None:
             return
         self.ops.add_penalty_grad(
             self.theta[: self.n_decayed], self.grad[: self.n_decayed],
-            grad_scale * alpha / denominator if alpha else 0,
-            grad_scale * l1_alpha / denominator if l1_alpha else 0,
-            self._penalty_scratch())
+            decay.l2_factor, decay.l1_factor, self._penalty_scratch())
 
     def loss_and_grad(
         self, X, Y, sample_weight=None, alpha=0.0, l1_alpha=0.0, rng=None,
@@ -309,9 +308,10 @@ class Network:
         for layer in self._auxiliary:
             value += layer.auxiliary_loss(grad_scale)
         self.backward(delta)
-        denominator = self.batch_denominator(X, sample_weight)
-        value += self.penalty(alpha, l1_alpha, denominator)
-        self.add_penalty_grad(alpha, l1_alpha, denominator, grad_scale)
+        if alpha or l1_alpha:  # (the trainer may pass the decay to the step)
+            denominator = self.batch_denominator(X, sample_weight)
+            value += self.penalty(alpha, l1_alpha, denominator)
+            self.add_penalty_grad(alpha, l1_alpha, denominator, grad_scale)
         return value
 
     def evaluate(self, X, Y, sample_weight=None, chunk_rows=PREDICT_CHUNK_ROWS,
