@@ -27,12 +27,22 @@ def run(*args, env=None):
     subprocess.run([str(a) for a in args], check=True, cwd=ROOT, env=env)
 
 
+def pip_install(*args):
+    """``pip install`` that prints errors only: pip's notices and the build
+    backend's editable-install banner are not the task's output."""
+    env = dict(os.environ)
+    env["PYTHONWARNINGS"] = ",".join(
+        filter(None, [env.get("PYTHONWARNINGS"), "ignore:Editable installation"]))
+    env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    run(PYTHON, "-m", "pip", "install", "-qq", *args, env=env)
+
+
 def setup(extras):
     if not PYTHON.exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
-        run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        pip_install("--upgrade", "pip")
     target = f".[{extras}]" if extras else "."
-    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", target)
+    pip_install("-e", target)
 
 
 def demo():

@@ -30,7 +30,7 @@ standard deviation end the table, with the few-label margin seed by seed):
 
 Usage::
 
-    SKNETS_DATA=../shared/data python benchmarks/literature.py [--json out.json]
+    SKNETS_DATA=/path/to/data python benchmarks/literature.py [--json out.json]
         [--datasets mnist fashion_mnist] [--only sgd-halving dropout] [--quick]
         [--holdout N] [--seeds 5 6 7]
 
@@ -291,7 +291,7 @@ def main():
         data = load(args.data, dataset, args.quick, args.holdout)
         if data is None:
             print(f"{dataset}.npz not found: set SKNETS_DATA (or --data) to the "
-                  "folder holding it, e.g. SKNETS_DATA=../shared/data. Skipped.")
+                  "folder holding it, e.g. SKNETS_DATA=/path/to/data. Skipped.")
             continue
         X, y, X_test, y_test = data
         configs = {**configurations(), **few_label_runs(X, y)}

@@ -5,7 +5,7 @@ Times one training epoch (and one prediction pass) for each case, next to the
 shapes and dtype, through the same BLAS. Every figure is the median of several
 runs (with min-max) and a ratio to the floor measured in the same run, so
 machine noise largely cancels. Each sknets case runs on the numpy backend and
-on the numba one (``sknets[fast]``; its column is empty where numba is not
+on the numba one (the ``fast`` extra; its column is empty where numba is not
 installed). In the same run: scikit-learn's MLPClassifier (whole fits of 5
 epochs on float64 and float32 input), a hand-written PyTorch CPU loop of the
 same network, optimiser and minibatches (skipped where torch is not
@@ -18,7 +18,7 @@ Usage::
     python benchmarks/run.py --quick    # a few minutes
     python benchmarks/run.py --json results.json
 
-MNIST is read from ``$SKNETS_DATA/mnist.npz`` (e.g. ``SKNETS_DATA=../shared/data``)
+MNIST is read from ``$SKNETS_DATA/mnist.npz`` (e.g. ``SKNETS_DATA=/path/to/data``)
 when present, else synthetic data of the same shape is used. Run it alone: on
 2 cores anything else running (a test suite, another benchmark) wrecks the
 timings.

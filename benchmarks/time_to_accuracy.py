@@ -16,7 +16,7 @@ carved from the training set).
 
 Usage::
 
-    SKNETS_DATA=../shared/data python benchmarks/time_to_accuracy.py [--json out.json]
+    SKNETS_DATA=/path/to/data python benchmarks/time_to_accuracy.py [--json out.json]
 
 Run it alone: on 2 cores anything else running wrecks the timings. Exits
 with a message (status 0) when MNIST is not found.
@@ -156,7 +156,7 @@ def main():
     data = load_mnist(args.data)
     if data is None:
         print("MNIST not found: set SKNETS_DATA (or --data) to the folder holding "
-              "mnist.npz, e.g. SKNETS_DATA=../shared/data. Skipped.")
+              "mnist.npz, e.g. SKNETS_DATA=/path/to/data. Skipped.")
         return
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from run import describe_machine

@@ -22,7 +22,7 @@ test accuracy jumps. If matplotlib is installed, both runs' training curves are
 saved to ``diagnose_curves.png``.
 
 Run on digits (seconds): ``python examples/diagnose_broken_setup.py``; on
-MNIST (about a minute on 2 cores): ``SKNETS_DATA=../shared/data python
+MNIST (about a minute on 2 cores): ``SKNETS_DATA=/path/to/data python
 examples/diagnose_broken_setup.py``.
 """
 
@@ -68,7 +68,7 @@ def save_curves(models, path):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print("matplotlib is not installed (pip install sknets[plot]): no figure.")
+        print("matplotlib is not installed (pip install matplotlib): no figure.")
         return
     from sknets.plotting import TrainingCurvesDisplay
 

@@ -6,10 +6,11 @@ fitted attributes. Data flows one way: validate, encode, build, train,
 record.
 """
 
+import contextlib
 import copy
 import functools
+import re
 import types
-import warnings
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -26,7 +27,7 @@ from . import _solvers
 from ._callbacks import EpochTasks, fit_tasks
 from ._config import prediction_ops, training_ops
 from ._engine.checkpoint import Checkpoint
-from ._engine.errors import DivergenceError
+from ._engine.errors import DivergenceError, warn
 from ._engine.network import as_network_input, build_mlp
 from ._engine.trainer import Minibatches, Trainer, Validation, train_lbfgs
 from ._persistence import get_state, set_state
@@ -56,6 +57,19 @@ def _mostly_dead(values):
     """
     n_dead = int(np.count_nonzero(values.max(axis=0) <= 0))
     return n_dead if 2 * n_dead > values.shape[1] else 0
+
+
+# Outputs beyond which a bounded unit counts as saturated: (low, high) ends.
+_SATURATION = {"tanh": (-0.99, 0.99), "logistic": (0.01, 0.99)}
+
+
+def _mostly_saturated(values, low, high):
+    """Units (columns) beyond the same end of their range on every row,
+    counted if more than half: such a unit outputs one value whatever the
+    input (as a dead relu does), and its gradient is almost zero."""
+    stuck = (values.min(axis=0) > high) | (values.max(axis=0) < low)
+    n_stuck = int(np.count_nonzero(stuck))
+    return n_stuck if 2 * n_stuck > values.shape[1] else 0
 
 
 def _check_hidden_layer_sizes(sizes):
@@ -145,6 +159,94 @@ def _check_finite_outputs(outputs, dtype, what="outputs"):
             "dtype='float64'."
         )
     return outputs
+
+
+@contextlib.contextmanager
+def _naming(name, new_name):
+    """Re-raise a check's ValueError or TypeError about ``name`` as one
+    about ``new_name``: the validation set's checks reuse the training
+    set's, whose messages say ``X``, ``y`` or ``sample_weight``."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        pattern = rf"(?<![\w.]){re.escape(name)}(?!\w)"
+        message = re.sub(pattern, new_name, str(exc))
+        if name == "sample_weight":
+            message = message.replace("Sample weights", new_name)
+        if message == str(exc):
+            raise
+        try:
+            renamed = type(exc)(message)
+        except Exception:  # an exception class with another signature
+            raise exc from None
+        raise renamed from exc
+
+
+# A validation set looks preprocessed differently from the training set when
+# on more than half of the features that vary in training its mean is this
+# many training standard deviations away, or its spread this many times
+# larger or smaller (rows sampled evenly, at most _SCALE_CHECK_ROWS of each).
+_SCALE_CHECK_ROWS = 1000
+_SCALE_CHECK_SHIFT = 3.0
+_SCALE_CHECK_RATIO = 4.0
+_SCALE_CHECK_MIN_SPREAD = 30  # rows of X_val below which spreads are noise
+
+
+def _column_moments(X):
+    """Per-column mean and standard deviation of up to 1000 rows of ``X``."""
+    if X.shape[0] > _SCALE_CHECK_ROWS:
+        X = X[np.linspace(0, X.shape[0] - 1, _SCALE_CHECK_ROWS).astype(int)]
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=np.float64)
+        mean = np.asarray(X.mean(axis=0)).ravel()
+        square = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+    else:
+        X = np.asarray(X, dtype=np.float64)
+        mean = X.mean(axis=0)
+        square = np.mean(X * X, axis=0)
+    return mean, np.sqrt(np.maximum(square - mean * mean, 0.0))
+
+
+def _warn_if_rescaled(X, X_val):
+    """Warn when ``X_val`` is clearly on another scale than ``X``.
+
+    The classic case: in a ``Pipeline``, ``fit(X, y, mlp__X_val=...)`` hands
+    the network raw validation data while it trains on scaled data, and that
+    wrong validation score then decides when training stops. Compared per
+    feature on at most 1000 evenly spaced rows of each (cheap next to a fit);
+    features constant in training are left out, and fewer than 2 validation
+    rows are not checked.
+    """
+    if X_val.shape[0] < 2:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = _column_moments(X)
+        mean_val, std_val = _column_moments(X_val)
+        varies = std > 1e-6 * np.maximum(np.abs(mean), 1.0)
+        if not np.any(varies):
+            return
+        shift = np.abs(mean_val - mean)[varies] / std[varies]
+        ratio = (std_val[varies] + 1e-12) / std[varies]
+        off = shift > _SCALE_CHECK_SHIFT
+        if X_val.shape[0] >= _SCALE_CHECK_MIN_SPREAD:
+            off |= (ratio > _SCALE_CHECK_RATIO) | (ratio < 1 / _SCALE_CHECK_RATIO)
+    if 2 * np.count_nonzero(off) > off.size:
+        warn(
+            f"X_val looks preprocessed differently from X: on {int(off.sum())} "
+            f"of the {off.size} features that vary in X, its mean is more than "
+            f"{_SCALE_CHECK_SHIFT:g} standard deviations of X away from X's, or "
+            f"its spread more than {_SCALE_CHECK_RATIO:g} times larger or "
+            "smaller (median shift "
+            f"{np.median(shift):.3g} standard deviations, median spread ratio "
+            f"{np.median(ratio):.3g}). Training would be validated, and "
+            "stopped, on data it does not see at predict time. In a Pipeline, "
+            "`fit(X, y, mlp__X_val=X_val)` passes X_val untransformed: enable "
+            "metadata routing, request X_val and y_val with "
+            "set_fit_request(X_val=True, y_val=True) and build the pipeline "
+            "with transform_input=['X_val'] so the steps before the network "
+            "transform it (see the user guide's early-stopping chapter).",
+            UserWarning,
+        )
 
 
 class _ParameterList(list):
@@ -327,10 +429,9 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         if self.batch_size == "auto":
             return min(200, n_samples)
         if self.batch_size > n_samples:
-            warnings.warn(
+            warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is "
                 "going to be clipped.",
-                stacklevel=2,
             )
         return min(self.batch_size, n_samples)
 
@@ -346,20 +447,24 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
                     "X_val and y_val are used by the stochastic solvers only; "
                     f"solver={self.solver!r} has no epochs to validate."
                 )
-            X_val = _network_input(
-                validate_data(self, X_val, reset=False,
-                              accept_sparse=self._accept_sparse,
-                              dtype=(np.float32, np.float64)),
-                X.dtype, name="X_val",
-            )
+            with _naming("X", "X_val"):
+                X_val = _network_input(
+                    validate_data(self, X_val, reset=False,
+                                  accept_sparse=self._accept_sparse,
+                                  dtype=(np.float32, np.float64)),
+                    X.dtype, name="X_val",
+                )
             y_val = np.asarray(y_val)
             if y_val.shape[0] != X_val.shape[0]:
                 raise ValueError(
                     f"X_val and y_val have {X_val.shape[0]} and {y_val.shape[0]} "
                     "samples; they must have the same number."
                 )
-            sample_weight_val = _check_weights(sample_weight_val, X_val)
-            Y_val = self._encode_targets(y_val, fitting=False)  # checks the labels
+            with _naming("sample_weight", "sample_weight_val"):
+                sample_weight_val = _check_weights(sample_weight_val, X_val)
+            with _naming("y", "y_val"):
+                Y_val = self._encode_targets(y_val, fitting=False)  # checks labels
+            _warn_if_rescaled(X, X_val)
             if Y_val.shape[1] != Y.shape[1]:
                 raise ValueError(
                     f"y_val has {Y_val.shape[1]} outputs once encoded, but y has "
@@ -440,12 +545,11 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
             return False
         if self._architecture_ == self._architecture(n_features, n_outputs, sizes):
             return True
-        warnings.warn(
+        warn(
             "warm_start=True but the network changed since the last fit (shape, "
             "activation, dropout, batch normalisation or dtype): training starts "
             "from new weights.",
             UserWarning,
-            stacklevel=4,
         )
         return False
 
@@ -530,7 +634,8 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         return result
 
     def _check_dead_layers(self, network, X, train_idx, reported=()):
-        """Warn when most relu units of a hidden layer never activate.
+        """Warn when most relu units of a hidden layer never activate, or
+        most tanh or logistic units are stuck at one end of their range.
 
         A relu unit whose input is at most 0 on every training row outputs 0
         and gets no gradient: it is dead for good. A too-large learning rate
@@ -539,7 +644,10 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         sees. Checked on up to 1024 training rows spread evenly over them (one
         inference chunk); an autoencoder's encoder only, since a decoder layer
         fed by a dead code is dead as a consequence. A layer already reported
-        dead after pre-training is not reported again.
+        dead after pre-training is not reported again. A tanh (logistic) unit
+        whose output is beyond 0.99 (or below -0.99, resp. 0.01) on every row
+        checked is stuck the same way: one output for every input and almost
+        no gradient, as after weights blown up by too large steps.
         """
         rows = np.arange(X.shape[0]) if train_idx is None else np.sort(train_idx)
         if len(rows) < _DEAD_CHECK_MIN:
@@ -551,19 +659,29 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
             layers = network.hidden_outputs(
                 X[rows], encoder_only=True)
             for depth, (layer, out) in enumerate(layers, start=1):
-                if layer.name != "relu":
+                if layer.name == "relu":
+                    n_dead = _mostly_dead(out)
+                    what = (f"output 0 for every one of the {len(rows)} "
+                            "training samples checked: dead units, which get no "
+                            "gradient")
+                    if depth in reported:
+                        continue
+                elif layer.name in _SATURATION:
+                    n_dead = _mostly_saturated(out, *_SATURATION[layer.name])
+                    what = (f"are saturated at one and the same end of their "
+                            f"range for every one of the {len(rows)} training "
+                            "samples checked: stuck units, which carry no "
+                            "information and pass almost no gradient")
+                else:
                     continue
-                n_dead = _mostly_dead(out)
-                if n_dead and depth not in reported:
-                    warnings.warn(
-                        f"{n_dead} of the {out.shape[1]} relu units of hidden layer "
-                        f"{depth} output 0 for every one of the {len(rows)} "
-                        "training samples checked: dead units, which get no "
-                        "gradient, so the model may be far from what it could "
-                        "be. Lower learning_rate_init or scale the inputs (e.g. "
-                        f"StandardScaler){hint}.",
+                if n_dead:
+                    warn(
+                        f"{n_dead} of the {out.shape[1]} {layer.name} units of "
+                        f"hidden layer {depth} {what}, so the model may be far "
+                        "from what it could be (even at chance level with a "
+                        "finite loss). Lower learning_rate_init or scale the "
+                        f"inputs (e.g. StandardScaler){hint}.",
                         ConvergenceWarning,
-                        stacklevel=3,
                     )
 
     def _check_partial_fit(self):
@@ -734,20 +852,20 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         state["t"] = result.t
         state["n_epochs"] += result.n_iter
         state["history"] = state["history"] + result.history
+        # Why this call ended (the training report reads it).
+        state["stop_reason"] = result.stop_reason
         if result.stop_reason == "interrupted":
-            warnings.warn(
+            warn(
                 "Training interrupted by user (KeyboardInterrupt) after "
                 f"{result.n_iter} epochs; the estimator keeps the best "
                 "parameters found so far and is usable.",
                 UserWarning,
-                stacklevel=2,
             )
         elif result.stop_reason is None and not incremental:
-            warnings.warn(
+            warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=2,
             )
         return result
 
@@ -773,8 +891,7 @@ class BaseNetworkEstimator(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
                 "StandardScaler) or increase alpha."
             )
         if result.status != 0:
-            warnings.warn(self._lbfgs_warning(result), ConvergenceWarning,
-                          stacklevel=2)
+            warn(self._lbfgs_warning(result), ConvergenceWarning)
         return result
 
     def _lbfgs_warning(self, result):

@@ -67,8 +67,9 @@ def set_config(backend=None):
 
         - ``"numpy"``: numpy and its BLAS, on every install.
         - ``"numba"``: numpy's BLAS for the matrix products and fused
-          compiled kernels for the rest (``pip install 'sknets[fast]'``);
-          an ImportError says so where numba is missing.
+          compiled kernels for the rest (``pip install numba``, or
+          ``pip install '.[fast]'`` in a clone); an ImportError says so
+          where numba is missing.
         - ``"auto"`` (the default): numba where it is installed and a fit's
           work (rows x weights x epochs) is large enough to repay loading
           it, numpy otherwise.

@@ -19,11 +19,11 @@ it.
 """
 
 import importlib
-import warnings
 
 import numpy as np
 
 from ._engine import solvers as solver_registry
+from ._engine.errors import warn
 from .exceptions import InconsistentVersionWarning
 
 # Bumped whenever a fitted attribute or an engine object changes in a way
@@ -164,12 +164,11 @@ def set_state(estimator_name, state):
             "fit the model again with this version."
         )
     if version != current:
-        warnings.warn(
+        warn(
             InconsistentVersionWarning(
                 estimator_name=estimator_name, current_sknets_version=current,
                 original_sknets_version=version,
             ),
-            stacklevel=3,
         )
     for key in _ENGINE_ATTRIBUTES:
         if key in state:

@@ -1,10 +1,7 @@
 """Greedy layer-wise autoencoder pre-training, then supervised fine-tuning."""
 
-import os
-import sys
 import warnings
 from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -21,6 +18,7 @@ from ._base import (
 )
 from ._callbacks import stage
 from ._engine.activations import ACTIVATIONS
+from ._engine.errors import warn
 from ._engine.network import PREDICT_CHUNK_ROWS
 from ._engine.products import inference_product
 from ._mlp import MLPClassifier, MLPRegressor
@@ -180,12 +178,11 @@ class _PretrainMixin:
                                sub_estimator=autoencoder):
                         autoencoder.fit(codes, sample_weight=sample_weight)
             except KeyboardInterrupt:
-                warnings.warn(
+                warn(
                     "Training interrupted by user during the pre-training of "
                     f"hidden layer {depth + 1}; the estimator is left as it was "
                     "before this fit.",
                     UserWarning,
-                    stacklevel=4,
                 )
                 raise
             encoder = autoencoder._network.dense_layers()[0]
@@ -219,14 +216,13 @@ class _PretrainMixin:
             return False
         n_dead = _mostly_dead(pre)
         if n_dead:
-            warnings.warn(
+            warn(
                 f"After pre-training, {n_dead} of the {pre.shape[1]} relu units of "
                 f"hidden layer {depth + 1} output 0 for every training sample "
                 "(dead units, which fine-tuning cannot revive). Lower "
                 "pretrain_learning_rate_init (now "
                 f"{self.pretrain_learning_rate_init:g}).",
                 ConvergenceWarning,
-                stacklevel=4,
             )
         return bool(n_dead)
 
@@ -454,7 +450,50 @@ class StackedPretrainedClassifier(_PretrainMixin, MLPClassifier):
                 "unlabeled_label marks rows of a 1-D y; multilabel targets have "
                 "no unlabeled rows."
             )
+        _check_unlabeled_type(y, self.unlabeled_label)
         return y != self.unlabeled_label
+
+
+def _check_unlabeled_type(y, unlabeled_label):
+    """Refuse an ``unlabeled_label`` that can never equal a label of ``y``.
+
+    ``unlabeled_label="-1"`` with integer labels (or ``-1`` with string
+    labels) would mark no row: every sample would count as labeled, with
+    the unlabeled ones fitted as a class of their own, without a word.
+    """
+    is_text = isinstance(unlabeled_label, str)
+    if y.dtype.kind in "iufb":
+        matches = not is_text
+        kind = "numbers"
+    elif y.dtype.kind in "US":
+        matches = is_text
+        kind = "strings"
+    else:  # object: compare with the types of the labels present
+        types = {type(label) for label in y}
+        text = {t for t in types if issubclass(t, str)}
+        matches = bool(text) if is_text else bool(types - text)
+        kind = "strings" if text == types else "numbers or other objects"
+    if not matches:
+        raise ValueError(
+            f"unlabeled_label={unlabeled_label!r} (of type "
+            f"{type(unlabeled_label).__name__}) can never equal a label of y, "
+            f"whose labels are {kind}: "
+            "no sample would be treated as unlabeled. Give it the type of "
+            f"y's labels (e.g. unlabeled_label={_retyped(unlabeled_label)!r})."
+        )
+
+
+def _retyped(label):
+    """``label`` as the other kind (a number for a string, and back)."""
+    if not isinstance(label, str):
+        return str(label)
+    try:
+        return int(label)
+    except ValueError:
+        try:
+            return float(label)
+        except ValueError:
+            return -1
 
 
 def _warn_if_semi_supervised(y):
@@ -479,7 +518,7 @@ def _warn_if_semi_supervised(y):
         return
     n_unlabeled = int(counts[is_unlabeled][0])
     if 2 * n_unlabeled > len(y) or n_unlabeled >= 2 * counts[~is_unlabeled].max():
-        warnings.warn(
+        warn(
             f"y has the label -1 on {n_unlabeled} of its {len(y)} samples, more "
             "than any other label, among non-negative integer classes: "
             "scikit-learn's convention for unlabeled samples. With "
@@ -487,21 +526,7 @@ def _warn_if_semi_supervised(y):
             "-1; pass unlabeled_label=-1 to use them for pre-training only (or "
             "ignore this warning if -1 is a class).",
             UserWarning,
-            stacklevel=_caller_stacklevel(),
         )
-
-
-def _caller_stacklevel():
-    """``stacklevel`` that points a warning at the first caller outside
-    sknets and scikit-learn (fit's and partial_fit's paths differ in depth)."""
-    import sklearn
-
-    inside = tuple(str(Path(module.__file__).resolve().parent) + os.sep
-                   for module in (sys.modules["sknets"], sklearn))
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(inside):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 class StackedPretrainedRegressor(_PretrainMixin, MLPRegressor):

@@ -478,7 +478,7 @@ def test_fit_rejects_a_bad_validation_set(name):
     X_val, y_val = make_data(name, n=10, seed=1)
     cases = [
         (dict(X_val=X_val[:, :3], y_val=y_val),
-         ValueError, f"X has 3 features, but {name} is expecting 4"),
+         ValueError, f"^X_val has 3 features, but {name} is expecting 4"),
         (dict(X_val=X_val, y_val=y_val[:4]),
          ValueError, "X_val and y_val have 10 and 4 samples"),
         (dict(X_val=X_val), ValueError, "X_val and y_val must be given together"),
@@ -488,7 +488,7 @@ def test_fit_rejects_a_bad_validation_set(name):
          ValueError, "contains NaN"),
         (dict(X_val=X_val[:0], y_val=y_val[:0]), ValueError, r"0 sample\(s\)"),
         (dict(X_val=X_val, y_val=y_val, sample_weight_val=np.ones(3)),
-         ValueError, r"sample_weight.shape == \(3,\), expected \(10,\)!"),
+         ValueError, r"sample_weight_val\.shape == \(3,\), expected \(10,\)!"),
         (dict(X_val=X_val, y_val=y_val, sample_weight_val=-np.ones(10)),
          ValueError, "Negative values"),
         (dict(X_val=X_val, y_val=y_val, sample_weight_val=np.zeros(10)),

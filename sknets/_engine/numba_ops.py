@@ -1,4 +1,4 @@
-"""Fused CPU kernels through numba (the optional extra ``sknets[fast]``).
+"""Fused CPU kernels through numba (the optional extra ``fast``).
 
 :class:`NumbaOps` is :class:`~.ops.NumpyOps` with the memory-bound
 operations of a training step replaced by compiled kernels that make one

@@ -855,7 +855,8 @@ def get_ops(name="numpy"):
                 from . import numba_ops  # noqa: F401
             except ImportError as exc:
                 raise ImportError(
-                    "The 'numba' backend needs numba: pip install 'sknets[fast]'."
+                    "The 'numba' backend needs numba: pip install numba (or, in a "
+                    "clone of sknets, pip install '.[fast]')."
                 ) from exc
         if name not in _OPS:
             raise ValueError(f"Unknown array backend {name!r}; known: "

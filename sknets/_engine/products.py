@@ -31,12 +31,12 @@ and rounded back to float32: all rows alike, at about twice the cost.
 Training products are untouched.
 """
 
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
 from .blas import num_threads
+from .errors import warn
 
 # Tile sizes tried, smallest first; the largest is also the prediction chunk.
 TILE_ROWS = (16, 64, 256, 1024)
@@ -78,13 +78,12 @@ def _plan(n_in, n_out, dtype, transposed):
             plan = (wide, _consistent_tiles(n_in, n_out, wide, transposed))
         if not plan[1]:  # no consistent tiling on this BLAS: the largest tile
             plan = (dtype, TILE_ROWS[-1:])
-            warnings.warn(
+            warn(
                 f"This BLAS computes the rows of a {n_in}x{n_out} {dtype} "
                 "product differently by position whatever the number of rows, "
                 "so a row's predictions may differ in the last bits with the "
                 "rows predicted beside it.",
                 RuntimeWarning,
-                stacklevel=4,
             )
         _PLANS[key] = plan
     return plan

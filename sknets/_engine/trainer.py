@@ -15,11 +15,10 @@ touches an estimator.
 import math
 import statistics
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import DivergenceError
+from .errors import DivergenceError, warn
 from .lbfgs import train_lbfgs
 from .ops import get_ops
 from .stopping import PlateauMonitor
@@ -115,10 +114,11 @@ class TrainResult:
     best_epoch: int = None
     stop_reason: str = None
     n_recoveries: int = 0
+    n_rate_cuts: int = 0  # plateau cuts of the learning rate
 
     @property
     def converged(self):
-        return self.stop_reason == "plateau"
+        return self.stop_reason in ("plateau", "learning_rate_floor")
 
 
 @dataclass
@@ -233,12 +233,18 @@ class EpochHooks(Listener):
 
 
 class PlateauStop(Listener):
-    """On a plateau, lower the rate (if the schedule does) or stop."""
+    """On a plateau, lower the rate (if the schedule does) or stop.
+
+    The stop's reason is ``"plateau"`` when the schedule never lowered the
+    rate (the patience ran out), ``"learning_rate_floor"`` when it did and
+    now refuses to go lower.
+    """
 
     def on_epoch_end(self, run, record):
         if run.monitor.plateau:
             if not run.schedule.on_plateau():
-                return "plateau"
+                return "learning_rate_floor" if run.result.n_rate_cuts else "plateau"
+            run.result.n_rate_cuts += 1
             run.monitor.reset_count()
         return None
 
@@ -320,13 +326,12 @@ class DivergenceGuard:
                 "or add weight decay."
             )
         run.schedule.scale(0.1)
-        warnings.warn(
+        warn(
             f"The training loss exploded (non-finite, or 10^4 times its best) in "
             f"epoch {epoch}; went back to the parameters before epoch "
             f"{safe_epoch + 1}, which had the lowest loss, reset the optimiser "
             f"and lowered the learning rate to {run.schedule.learning_rate:.3g}.",
             RuntimeWarning,
-            stacklevel=4,
         )
 
     def on_interrupt(self, run):

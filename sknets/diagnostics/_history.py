@@ -27,6 +27,11 @@ class TrainingReport(_Printable):
         That epoch's validation score.
     findings : list of Finding
         Problems and events, in the order of the checks.
+    solver : str or None, default=None
+        The estimator's solver.
+    n_iter : int or None, default=None
+        Iterations of the last fit: epochs for the stochastic solvers,
+        L-BFGS iterations for ``solver='lbfgs'`` (which records no epochs).
     """
 
     n_epochs: int
@@ -34,6 +39,8 @@ class TrainingReport(_Printable):
     best_epoch: int | None
     best_validation_score: float | None
     findings: list
+    solver: str | None = None
+    n_iter: int | None = None
 
     @property
     def healthy(self):
@@ -46,7 +53,12 @@ class TrainingReport(_Printable):
         return [f.code for f in self.findings]
 
     def __str__(self):
-        line = (f"training report: {self.n_epochs} epochs, final training loss "
+        if self.n_epochs == 0 and self.n_iter is not None:
+            # No history: L-BFGS counts iterations, not epochs.
+            done = f"solver={self.solver!r}, {self.n_iter} iterations"
+        else:
+            done = f"{self.n_epochs} epochs"
+        line = (f"training report: {done}, final training loss "
                 f"{self.final_train_loss:.4g}")
         if self.best_epoch is not None:
             line += (f", best epoch {self.best_epoch} (validation score "
@@ -218,8 +230,10 @@ def _recent_drop(losses):
     return (tail[0] - tail[-1]) / max(abs(tail[0]), 1e-12), k
 
 
-def _stopping_findings(estimator, losses, best_epoch, best_score):
-    """Why training stopped: out of epochs while still improving, or early."""
+def _stopping_findings(estimator, epochs, losses, rates, best_epoch, best_score):
+    """Why training stopped: out of epochs while still improving, early on a
+    validation plateau, or at the learning-rate floor; and the epochs spent
+    after the best one, when they are many."""
     n_iter = estimator.n_iter_
     if n_iter >= estimator.max_iter:
         drop, k = _recent_drop(losses)
@@ -227,22 +241,98 @@ def _stopping_findings(estimator, losses, best_epoch, best_score):
             return [Finding(
                 "not_converged",
                 f"training used all max_iter={estimator.max_iter} epochs and the "
-                f"loss still fell by {drop:.1%} over the last {k}.",
+                f"loss still fell by {drop:.1%} over the last {k} epochs.",
                 "Increase max_iter, or raise learning_rate_init.",
             )]
         return []
-    if best_epoch is None:
+    reason = (getattr(estimator, "_train_state", None) or {}).get("stop_reason")
+    kept = ("" if best_epoch is None else
+            f"; the parameters of epoch {best_epoch} (validation score "
+            f"{best_score:.4g}) were kept")
+    patience = estimator.n_iter_no_change
+    on = "the validation set" if best_epoch is not None else "the training loss"
+    wasted = ([] if best_epoch is None else
+              _wasted_findings(estimator, epochs, rates, best_epoch, reason))
+    fine = "See wasted_epochs." if wasted else "Nothing to fix."
+    if reason == "learning_rate_floor":
+        ratio = rates[1:] / np.maximum(rates[:-1], np.finfo(float).tiny)
+        n_cuts = int(np.count_nonzero((ratio > 0.15) & (ratio < 0.99)))
+        findings = [Finding(
+            "learning_rate_floor",
+            f"training stopped after {n_iter} epochs because the learning rate, "
+            f"lowered {n_cuts} time(s) on plateaus of {on} (from {rates[0]:.3g} "
+            f"to {rates[-1]:.3g}), would have fallen below its floor"
+            f"{_floor_text(estimator)}{kept}.",
+            fine,
+            level="info",
+        )]
+    elif best_epoch is not None:
+        findings = [Finding(
+            "early_stopped",
+            f"training stopped after {n_iter} epochs without enough improvement "
+            f"on the validation set for {patience} epochs{kept}.",
+            f"{fine} If the best epoch came very early the learning rate may "
+            "be too high; if the validation curve is noisy, raise "
+            "n_iter_no_change.",
+            level="info",
+        )]
+    else:
         return []
+    return findings + wasted
+
+
+def _floor_text(estimator):
+    floor = getattr(estimator, "min_learning_rate", None)
+    if estimator.learning_rate == "halving" and floor is not None:
+        return f" (min_learning_rate={floor:g})"
+    if estimator.learning_rate == "adaptive":
+        return " (1e-06 for learning_rate='adaptive')"
+    return ""
+
+
+# Epochs after the best one count as wasted when they are more than this
+# share of the fit's epochs, and, after a constant rate, more than this many
+# patience windows, or, on a plateau schedule, span more than this many cuts
+# of the rate (the remedy's floor allows exactly that many).
+_WASTED_SHARE = 0.5
+_WASTED_PATIENCES = 3
+_WASTED_CUTS = 3
+
+
+def _wasted_findings(estimator, epochs, rates, best_epoch, reason):
+    """The epochs run after the best one, when they are most of the fit."""
+    after = int(epochs[-1] - best_epoch)
+    patience = estimator.n_iter_no_change
+    best = int(np.searchsorted(epochs, best_epoch))
+    best_rate = float(rates[best])
+    n_cuts = int(np.count_nonzero(rates[best + 1:] < 0.99 * rates[best:-1]))
+    if after <= _WASTED_SHARE * len(epochs):
+        return []
+    if reason == "learning_rate_floor":
+        if n_cuts <= _WASTED_CUTS:
+            return []
+        remedy = (
+            "The learning-rate cuts after the best epoch found nothing better: "
+            f"raise the floor (e.g. min_learning_rate={best_rate / 8:.3g}, "
+            f"{_WASTED_CUTS} halvings below the best epoch's rate of "
+            f"{best_rate:.3g}), lower n_iter_no_change (now {patience}) so each "
+            "plateau ends sooner, or use learning_rate='constant' with early "
+            "stopping."
+        )
+        detail = (f" and {n_cuts} learning-rate cuts, down to "
+                  f"{float(rates[-1]):.3g},")
+    else:
+        if after <= _WASTED_PATIENCES * (patience + 1):
+            return []
+        remedy = (f"Lower n_iter_no_change (now {patience}); the best epoch is "
+                  "kept either way.")
+        detail = ""
     return [Finding(
-        "early_stopped",
-        f"training stopped after {n_iter} epochs without enough improvement on "
-        f"the validation set for {estimator.n_iter_no_change} epochs; the "
-        f"parameters of epoch {best_epoch} (validation score {best_score:.4g}) "
-        "were kept.",
-        "Nothing to fix. If the best epoch came very early the learning rate "
-        "may be too high; if the validation curve is noisy, raise "
-        "n_iter_no_change.",
-        level="info",
+        "wasted_epochs",
+        f"{after} of the {len(epochs)} epochs{detail} ran after the best epoch "
+        f"({best_epoch}) without improving on the validation set: "
+        f"{after / len(epochs):.0%} of the training time bought nothing.",
+        remedy,
     )]
 
 
@@ -295,6 +385,16 @@ def training_report(estimator):
       by more than 1% over the last tenth of them.
     - ``early_stopped`` (info): training stopped on a validation plateau and
       the best epoch was kept.
+    - ``learning_rate_floor`` (info): a plateau schedule (``halving``,
+      ``adaptive``) lowered the rate until the next cut would have gone
+      below its floor (``min_learning_rate``), which ended training.
+    - ``wasted_epochs``: more than half of the epochs ran after the best
+      validated epoch, and with them more than three cuts of the rate (a
+      plateau schedule) or more than three times the patience
+      (``n_iter_no_change + 1`` epochs). Remedy: with a plateau schedule, a
+      floor three halvings below the best epoch's rate
+      (``min_learning_rate``) or a lower ``n_iter_no_change``; otherwise a
+      lower ``n_iter_no_change``.
     - ``no_history`` (info): ``solver='lbfgs'`` records no epochs.
 
     References
@@ -326,7 +426,8 @@ def training_report(estimator):
     if not history:
         return TrainingReport(
             n_epochs=0, final_train_loss=float(final.loss_), best_epoch=None,
-            best_validation_score=None,
+            best_validation_score=None, solver=final.solver,
+            n_iter=int(final.n_iter_),
             findings=[Finding(
                 "no_history",
                 f"solver={final.solver!r} records no per-epoch history.",
@@ -341,7 +442,8 @@ def training_report(estimator):
     findings = _loss_findings(epochs, losses)
     findings += _rate_findings(epochs, rates, final,
                                one_fit=len(history) == final.n_iter_)
-    stopping = _stopping_findings(final, losses, best_epoch, best_score)
+    stopping = _stopping_findings(final, epochs, losses, rates, best_epoch,
+                                  best_score)
     fit = _validation_findings(final, epochs, losses, history)
     if any(f.code in ("not_converged", "diverging") for f in stopping + findings):
         # A run cut short or diverging says nothing about the capacity.
@@ -350,5 +452,5 @@ def training_report(estimator):
     return TrainingReport(
         n_epochs=len(history), final_train_loss=float(losses[-1]),
         best_epoch=best_epoch, best_validation_score=best_score,
-        findings=findings,
+        findings=findings, solver=final.solver, n_iter=int(final.n_iter_),
     )

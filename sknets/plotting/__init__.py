@@ -8,7 +8,7 @@ drawn objects are kept on the display: ``figure_``, ``ax_`` and the artists
 
 matplotlib is optional: it is imported when something is drawn, and its
 absence is an ImportError that says how to install it
-(``pip install sknets[plot]``).
+(``pip install ".[plot]"`` from a clone).
 
 Examples
 --------
@@ -22,7 +22,7 @@ Examples
 ...                     early_stopping=True, random_state=0).fit(X / 16, y)
 >>> curves = TrainingCurvesDisplay.from_estimator(clf)
 >>> sorted(curves.lines_)
-['learning_rate', 'train_loss', 'val_loss', 'val_score']
+['train_loss', 'val_loss', 'val_score']
 >>> tiles = WeightTilesDisplay.from_estimator(clf)  # 8x8 images inferred
 >>> len(tiles.images_)
 16

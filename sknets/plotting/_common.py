@@ -10,8 +10,8 @@ def _pyplot():
     except ImportError as exc:
         raise ImportError(
             "Plotting with sknets needs matplotlib, which is not installed. "
-            "Install it with: pip install sknets[plot]  (or pip install "
-            "matplotlib)."
+            "Install it with: pip install matplotlib (or, in a clone of "
+            "sknets, pip install \".[plot]\")."
         ) from exc
     return plt
 
@@ -19,7 +19,8 @@ def _pyplot():
 def _axes(ax, n, figsize):
     """``n`` axes: the given ones (one per panel), or a new row of them."""
     if ax is None:
-        _, axes = _pyplot().subplots(1, n, figsize=figsize, squeeze=False)
+        _, axes = _pyplot().subplots(1, n, figsize=figsize, squeeze=False,
+                                     constrained_layout=True)
         return list(axes[0])
     axes = list(np.ravel(ax))
     if len(axes) != n:
@@ -30,5 +31,5 @@ def _axes(ax, n, figsize):
 def _one_axes(ax, figsize):
     """The given axes, or those of a new figure."""
     if ax is None:
-        _, ax = _pyplot().subplots(figsize=figsize)
+        _, ax = _pyplot().subplots(figsize=figsize, constrained_layout=True)
     return ax
