@@ -2,7 +2,7 @@
 
 Set ``SKNETS_DATA`` to a folder holding ``mnist.npz`` / ``fashion_mnist.npz``
 (arrays ``X_train``, ``y_train``, ``X_test``, ``y_test``, uint8 pixels), for
-example ``SKNETS_DATA=../shared/data``; without it, or when the file is
+example ``SKNETS_DATA=/path/to/data``; without it, or when the file is
 absent, the examples use scikit-learn's bundled 8x8 digits and say so.
 """
 

@@ -22,7 +22,7 @@ optimiser at its better rate with another at its better rate: a single rate
 for all says more about the rate than about the optimiser.
 
 Run: ``python examples/adagrad_vs_momentum.py [--plot curves.png]``; on MNIST
-or Fashion-MNIST, ``SKNETS_DATA=../shared/data python
+or Fashion-MNIST, ``SKNETS_DATA=/path/to/data python
 examples/adagrad_vs_momentum.py [--data fashion_mnist]`` (a few minutes on 2
 cores). ``SKNETS_EXAMPLES_FAST=1`` trains for fewer epochs.
 """

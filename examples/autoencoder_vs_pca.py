@@ -10,7 +10,7 @@ code and squared error an autoencoder can only match PCA; a non-linear code
 of the same size reconstructs better.
 
 Run on digits (seconds): ``python examples/autoencoder_vs_pca.py``; on MNIST
-(a few minutes on 2 cores): ``SKNETS_DATA=../shared/data python
+(a few minutes on 2 cores): ``SKNETS_DATA=/path/to/data python
 examples/autoencoder_vs_pca.py``.
 """
 

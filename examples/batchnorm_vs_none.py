@@ -21,7 +21,7 @@ a par at 0.1, and gains nothing at 0.01, where neither network gets far in
 10 epochs: batch normalisation pays off most by allowing larger rates.
 
 Run: ``python examples/batchnorm_vs_none.py [--plot curves.png]``; on MNIST or
-Fashion-MNIST, ``SKNETS_DATA=../shared/data python examples/batchnorm_vs_none.py
+Fashion-MNIST, ``SKNETS_DATA=/path/to/data python examples/batchnorm_vs_none.py
 [--data fashion_mnist]`` (a few minutes on 2 cores).
 ``SKNETS_EXAMPLES_FAST=1`` trains for fewer epochs.
 """

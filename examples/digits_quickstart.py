@@ -9,10 +9,21 @@ same parameters) and with the training recipe: SGD with momentum, a large
 learning rate halved on a validation plateau, early stopping, and then
 dropout or batch normalisation on top.
 
+Dropout is not expected to win here. It curbs the overfitting of large
+networks trained for long (on MNIST it takes the recipe from 1.70% to 1.44%
+test error, see "Reproducing the literature" in the documentation); a
+network of 100 units that early stopping halts on 1347 images has little of
+it, and a difference of a few of the 450 test images is within what another
+``random_state`` moves these rows. Over ``random_state`` 0 to 9 (2026-12-08)
+the recipe averaged 0.961 (standard deviation 0.012) and the recipe with
+dropout 0.965 (0.009), the rows' difference ranging from -7 to +13 test
+images. The script ends with a line saying so.
+
 Run with ``python3 dev.py demo`` (sets itself up) or, inside an environment
 that has sknets, ``python examples/digits_quickstart.py``.
 """
 
+import textwrap
 import time
 import warnings
 
@@ -30,15 +41,18 @@ RECIPE = dict(
     early_stopping=True, n_iter_no_change=5,
 )
 
+RECIPE_ROW = "sknets, recipe: SGD+momentum, halving, early stopping"
+DROPOUT_ROW = "sknets, recipe + dropout 0.2"
+# Test images (of 450) that changing random_state moves the difference between
+# those two rows by: two standard deviations over random_state 0 to 9, whose
+# differences ranged from -7 to +13 images (2026-12-08).
+SEED_SPREAD = 11
+
 MODELS = {
     "scikit-learn MLPClassifier (defaults)": SklearnMLP(random_state=0),
     "sknets MLPClassifier (same defaults)": MLPClassifier(random_state=0),
-    "sknets, recipe: SGD+momentum, halving, early stopping": MLPClassifier(
-        random_state=0, **RECIPE
-    ),
-    "sknets, recipe + dropout 0.2": MLPClassifier(
-        random_state=0, dropout=0.2, **RECIPE
-    ),
+    RECIPE_ROW: MLPClassifier(random_state=0, **RECIPE),
+    DROPOUT_ROW: MLPClassifier(random_state=0, dropout=0.2, **RECIPE),
     "sknets, recipe + batch norm": MLPClassifier(
         random_state=0, batch_norm=True, **RECIPE
     ),
@@ -57,6 +71,7 @@ def main():
     print(f"digits: {len(X_train)} training and {len(X_test)} test images, "
           "hidden_layer_sizes=(100,)\n")
     print(f"{'model':<56} {'test accuracy':>13} {'fit time (s)':>12} {'epochs':>6}")
+    correct = {}
     for name, classifier in MODELS.items():
         model = make_pipeline(StandardScaler(), classifier)
         start = time.perf_counter()
@@ -65,8 +80,18 @@ def main():
             model.fit(X_train, y_train)
         seconds = time.perf_counter() - start
         accuracy = model.score(X_test, y_test)
+        correct[name] = round(accuracy * len(y_test))
         print(f"{name:<56} {accuracy:>13.4f} {seconds:>12.2f} "
               f"{classifier.n_iter_:>6}")
+    gap = abs(correct[RECIPE_ROW] - correct[DROPOUT_ROW])
+    why = (f"the {gap} test images between the recipe's rows with and without "
+           "dropout are within what another random_state moves them"
+           if gap <= SEED_SPREAD else
+           f"the recipe's rows with and without dropout differ by {gap} test images")
+    print("\n" + textwrap.fill(
+        "Why dropout does not win here: it curbs the overfitting of large "
+        f"networks trained long; this small one, stopped early on {len(y_train)} "
+        f"images, has little of it, and {why}.", 88))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ images (one run, 30 epochs) the test accuracy went from 0.944 without dropout
 to 0.951 with it and 0.952 with input dropout too.
 
 Run: ``python examples/dropout_vs_none.py [--plot curves.png]``; on MNIST or
-Fashion-MNIST, ``SKNETS_DATA=../shared/data python examples/dropout_vs_none.py
+Fashion-MNIST, ``SKNETS_DATA=/path/to/data python examples/dropout_vs_none.py
 [--data fashion_mnist]`` (a few minutes on 2 cores).
 ``SKNETS_EXAMPLES_FAST=1`` trains for fewer epochs.
 """

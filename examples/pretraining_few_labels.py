@@ -11,7 +11,7 @@ logistic networks and few labels. Unlabelled images are marked ``-1`` in ``y``
 learning.
 
 Run on digits (seconds): ``python examples/pretraining_few_labels.py``; on
-MNIST with 1000 labels (several minutes on 2 cores): ``SKNETS_DATA=../shared/data
+MNIST with 1000 labels (several minutes on 2 cores): ``SKNETS_DATA=/path/to/data
 python examples/pretraining_few_labels.py``.
 """
 

@@ -31,7 +31,7 @@ the rate, and the grid search ranks those candidates low.
 
 Run on scikit-learn's 8x8 digits (seconds): ``python
 examples/recipe_end_to_end.py``; on MNIST or Fashion-MNIST:
-``SKNETS_DATA=../shared/data python examples/recipe_end_to_end.py
+``SKNETS_DATA=/path/to/data python examples/recipe_end_to_end.py
 [--data fashion_mnist]``. ``SKNETS_EXAMPLES_FAST=1`` runs a smaller grid.
 """
 
