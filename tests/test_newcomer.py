@@ -171,6 +171,7 @@ def _recipe(**params):
     return clf
 
 
+@pytest.mark.numerics
 def test_the_report_says_training_ended_at_the_learning_rate_floor():
     clf = _recipe()
     assert clf.n_iter_ < clf.max_iter
@@ -188,6 +189,7 @@ def test_the_report_says_training_ended_at_the_learning_rate_floor():
     assert not report.healthy
 
 
+@pytest.mark.numerics
 def test_the_remedy_of_wasted_epochs_works():
     clf = _recipe()
     report = training_report(clf)
@@ -199,10 +201,12 @@ def test_the_remedy_of_wasted_epochs_works():
     assert quicker.best_validation_score_ >= report.best_validation_score - 0.01
 
 
+@pytest.mark.numerics
 def test_a_constant_rate_stops_early_without_wasted_epochs():
     report = training_report(_recipe(learning_rate="constant"))
-    assert report.codes == ["early_stopped"]
-    assert report.healthy
+    assert "early_stopped" in report.codes
+    assert "learning_rate_floor" not in report.codes
+    assert "wasted_epochs" not in report.codes
     report = training_report(_recipe(learning_rate="constant",
                                      n_iter_no_change=60, max_iter=400))
     assert "wasted_epochs" not in report.codes  # patience by design
@@ -224,18 +228,48 @@ def test_the_report_counts_lbfgs_iterations_and_epochs_with_their_unit():
 
 # -- saturated units ------------------------------------------------------------
 
+def _stuck(est, X, y=None):
+    """``est`` fitted, then its first layer blown up so that every hidden unit
+    sits at the top of its range on every row (inputs >= 0, weights and bias
+    > 0), then fitted on with warm_start at a negligible rate: the fit's own
+    check runs on a model stuck the way a far too large rate leaves one,
+    deterministically on every backend and BLAS."""
+    args = (X,) if y is None else (X, y)
+    _recorded(est.fit, *args)
+    W, b = est.coefs_[0], est.intercepts_[0]
+    est.coefs_[0] = 100 * np.abs(W) + 1
+    est.intercepts_[0] = np.abs(b) + 1
+    est.set_params(warm_start=True, learning_rate_init=1e-12, max_iter=1)
+    return _recorded(est.fit, *args)
+
+
+@pytest.mark.numerics
 @pytest.mark.parametrize("activation", ["tanh", "logistic"])
-def test_saturated_units_at_chance_level_warn(activation):
-    clf = MLPClassifier(solver="sgd", learning_rate_init=10, activation=activation,
-                        max_iter=20, random_state=0)
-    clf, record = _recorded(clf.fit, X_DIGITS, Y_DIGITS)
-    assert clf.score(X_DIGITS, Y_DIGITS) < 0.2  # the case: chance level
-    (warning,) = _messages(record, f"{activation} units of hidden layer 1")
+def test_saturated_units_warn_after_fit(activation):
+    clf = MLPClassifier(hidden_layer_sizes=(20,), activation=activation,
+                        solver="sgd", max_iter=5, random_state=0)
+    clf, record = _stuck(clf, X_DIGITS, Y_DIGITS)
+    assert clf.score(X_DIGITS, Y_DIGITS) < 0.2  # one output for every row
+    (warning,) = _messages(record, f"20 of the 20 {activation} units of hidden "
+                                   "layer 1")
     assert "saturated" in str(warning.message)
     assert warning.category is ConvergenceWarning
     assert warning.filename == __file__
 
 
+@pytest.mark.numerics
+@pytest.mark.parametrize("activation", ["tanh", "logistic"])
+def test_the_issues_chance_level_model_is_reported(activation):
+    # SGD at learning_rate_init=10 on raw digits: where training ends there
+    # depends on the BLAS, but a model at chance level is never silent.
+    clf = MLPClassifier(solver="sgd", learning_rate_init=10, activation=activation,
+                        max_iter=20, random_state=0)
+    clf, record = _recorded(clf.fit, X_DIGITS, Y_DIGITS)
+    if clf.score(X_DIGITS, Y_DIGITS) < 0.2:
+        assert _messages(record, f"{activation} units of hidden layer 1")
+
+
+@pytest.mark.numerics
 @pytest.mark.parametrize("activation", ["tanh", "logistic"])
 def test_healthy_bounded_units_do_not_warn(activation):
     clf, record = _recorded(
@@ -247,10 +281,9 @@ def test_healthy_bounded_units_do_not_warn(activation):
 
 def test_an_autoencoder_with_a_saturated_code_warns():
     est = AutoencoderTransformer(hidden_layer_sizes=(16,), activation="tanh",
-                                 solver="sgd", learning_rate_init=50, max_iter=5,
-                                 random_state=0)
-    _, record = _recorded(est.fit, X_DIGITS)
-    assert _messages(record, "tanh units of hidden layer 1")
+                                 solver="sgd", max_iter=5, random_state=0)
+    _, record = _stuck(est, X_DIGITS)
+    assert _messages(record, "16 of the 16 tanh units of hidden layer 1")
 
 
 # -- messages that name the argument --------------------------------------------
