@@ -128,7 +128,8 @@ def same_kernel(requested, reported):
 def test():
     """Lint, the test suite, then its numerics under other BLAS kernels."""
     setup("dev")
-    run(BIN / "ruff", "check", "sknets", "tests", "examples", "benchmarks", "dev.py")
+    run(BIN / "ruff", "check", "sknets", "tests", "examples", "benchmarks", "docs",
+        "dev.py")
     # The whole suite on each backend: numpy forced, then numba forced.
     for backend in ("numpy", "numba"):
         print(f"+ SKNETS_BACKEND={backend}", flush=True)
@@ -177,18 +178,31 @@ def pins():
 
 
 def docs():
-    """Build the documentation into docs/_build/html, then run its snippets."""
+    """Build the documentation into docs/_build/html, run its snippets, then
+    check four pages in headless Chromium (screenshots in
+    docs/_build/screenshots).
+
+    Without Chromium the browser check is skipped with a message, unless
+    ``SKNETS_DOCS_BROWSER=required`` (as in CI), where that is an error.
+    """
     setup("dev")
     doctrees = ("-d", "docs/_build/doctrees")  # parsed once, used by both
     run(BIN / "sphinx-build", "-W", "--keep-going", *doctrees, "-b", "html",
         "docs", "docs/_build/html")
     run(BIN / "sphinx-build", "-W", "--keep-going", *doctrees, "-b", "doctest",
         "docs", "docs/_build/doctest")
+    print("+", PYTHON, "docs/check_site.py", flush=True)
+    code = subprocess.run([str(PYTHON), "docs/check_site.py"], cwd=ROOT).returncode
+    if code == 2 and os.environ.get("SKNETS_DOCS_BROWSER") != "required":
+        print("The pages were built but not checked in a browser.")
+    elif code:
+        sys.exit(code)
 
 
 def lint():
     setup("dev")
-    run(BIN / "ruff", "check", "sknets", "tests", "examples", "benchmarks", "dev.py")
+    run(BIN / "ruff", "check", "sknets", "tests", "examples", "benchmarks", "docs",
+        "dev.py")
 
 
 TASKS = {"demo": demo, "test": test, "lint": lint, "docs": docs, "pins": pins}

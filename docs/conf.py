@@ -3,20 +3,30 @@
 Build with ``python3 dev.py docs`` (HTML in ``docs/_build/html``, warnings as
 errors, then the code snippets run as doctests).
 
-The example gallery is generated from ``examples/`` by sphinx-gallery. The
-examples train networks, so by default they are rendered without being run
-(code and text only, which keeps the build to seconds). Set
-``SKNETS_DOCS_RUN_EXAMPLES=1`` to run them during the build and show their
-printed output (and the figures they leave open); they then run in their fast
-mode (``SKNETS_EXAMPLES_FAST=1``) unless ``SKNETS_DOCS_RUN_EXAMPLES=full``.
+The example gallery is generated from ``examples/`` by sphinx-gallery, and
+the examples run during the build, so every page shows their output and
+figures and every card a thumbnail of its first figure. They run in their
+fast mode (``SKNETS_EXAMPLES_FAST=1``: digits, a few epochs; a few minutes in
+all) unless ``SKNETS_DOCS_RUN_EXAMPLES=full`` (their default size, and MNIST
+where ``SKNETS_DATA`` points at it); ``SKNETS_DOCS_RUN_EXAMPLES=0`` renders
+code and text only.
+
+The maths renders with no network: MathJax 3 comes from the
+``sphinx-mathjax-offline`` package, which copies it into ``_static``, rather
+than from a CDN. Links to scikit-learn's, numpy's and scipy's pages go
+through intersphinx with inventories written from the installed packages
+(``_inventories.py``), since the build machines are offline.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import sknets
 
 DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS))
+from _inventories import write_inventories  # noqa: E402
 
 project = "sknets"
 author = "the sknets developers"
@@ -28,17 +38,34 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.doctest",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
 
+intersphinx_mapping = write_inventories(DOCS / "_build" / "inventories")
+
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip"]
 templates_path = []
-html_theme = "alabaster"
-html_static_path = []
+# scikit-learn's own theme family: pydata-sphinx-theme.
+html_theme = "pydata_sphinx_theme"
+html_static_path = ["_static"]
+html_css_files = ["sknets.css"]
 html_title = f"sknets {release}"
+html_theme_options = {
+    "navbar_align": "left",
+    "navbar_end": ["version-switcher", "theme-switcher"],
+    "header_links_before_dropdown": 5,
+    # Ready for published versions: list them in _static/switcher.json.
+    "switcher": {"json_url": "_static/switcher.json", "version_match": release},
+    "check_switcher": False,
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+}
+html_sidebars = {"index": [], "install": [], "getting_started": []}
 default_role = "literal"
 
 # API reference: numpydoc parses the docstrings; the autosummary tables in
@@ -60,8 +87,8 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
-# Example gallery.
-_run_examples = os.environ.get("SKNETS_DOCS_RUN_EXAMPLES", "0")
+# Example gallery: run in the fast mode unless asked otherwise.
+_run_examples = os.environ.get("SKNETS_DOCS_RUN_EXAMPLES", "1")
 if _run_examples not in ("", "0", "full"):
     os.environ.setdefault("SKNETS_EXAMPLES_FAST", "1")
 plot_gallery = str(_run_examples not in ("", "0"))

@@ -106,30 +106,59 @@ def print_table(rows):
         print(f"{row['model']:<{width}}  " + "  ".join(cells))
 
 
-def plot_learning_curves(rows, path, title):
-    """Training loss and validation accuracy per epoch, one line per model."""
-    try:
-        import matplotlib
+def pyplot():
+    """matplotlib.pyplot, or None (after a one-line note) without matplotlib.
 
-        matplotlib.use("Agg")
+    The backend is matplotlib's choice (or ``MPLBACKEND``'s): without a
+    display it falls back to Agg by itself, and the docs' gallery selects
+    Agg. The examples only create figures and never show them, so that a
+    run in a terminal does not wait on a window; they are left open, for
+    the gallery to show (and for ``plt.show()`` in an interactive session).
+    """
+    try:
         import matplotlib.pyplot as plt
     except ImportError:
         print("matplotlib is not installed (pip install matplotlib): no figure.")
         return None
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-    panels = [("train_loss", "training loss"), ("val_loss", "validation loss"),
-              ("val_score", "validation accuracy")]
+    return plt
+
+
+def save(fig, path, what):
+    """Save ``fig`` to ``path`` and say so; the figure stays open."""
+    fig.savefig(path, dpi=80)
+    print(f"saved the {what} to {path}")
+
+
+def plot_learning_curves(rows, title, path=None, styles=None):
+    """Training loss, validation loss and validation accuracy per epoch.
+
+    One line per model, read from its ``history_``; ``styles`` maps a
+    model's name to keyword arguments of ``Axes.plot`` (colour, line style).
+    The figure is returned and left open, and saved to ``path`` when one is
+    given; None without matplotlib.
+    """
+    plt = pyplot()
+    if plt is None:
+        return None
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), constrained_layout=True)
+    panels = [("train_loss", "training loss", "log"),
+              ("val_loss", "validation loss", "log"),
+              ("val_score", "validation accuracy", "linear")]
     for row in rows:
         history = row["estimator"].history_
         epochs = [record["epoch"] for record in history]
-        for ax, (key, _) in zip(axes, panels, strict=True):
-            ax.plot(epochs, [record[key] for record in history], label=row["model"])
-    for ax, (key, label) in zip(axes, panels, strict=True):
-        ax.set(xlabel="epoch", ylabel=label,
-               yscale="linear" if key == "val_score" else "log")
-    axes[-1].legend(fontsize="small")
+        style = (styles or {}).get(row["model"], {})
+        for ax, (key, _, _) in zip(axes, panels, strict=True):
+            ax.plot(epochs, [record[key] for record in history],
+                    label=row["model"], **style)
+    for ax, (_, label, scale) in zip(axes, panels, strict=True):
+        ax.set(title=label, xlabel="epoch", ylabel=label, yscale=scale)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[-1].legend(fontsize="x-small", loc="lower right")
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    print(f"saved the learning curves to {path}")
+    if path:
+        save(fig, path, "learning curves")
     return fig

@@ -21,6 +21,10 @@ the best one, and the epoch at which it first reached 97%. Compare an
 optimiser at its better rate with another at its better rate: a single rate
 for all says more about the rate than about the optimiser.
 
+If matplotlib is installed, the figure shows every model's learning
+curves: training loss, validation loss and validation accuracy per epoch
+(``--plot PATH`` also saves it).
+
 Run: ``python examples/adagrad_vs_momentum.py [--plot curves.png]``; on MNIST
 or Fashion-MNIST, ``SKNETS_DATA=/path/to/data python
 examples/adagrad_vs_momentum.py [--data fashion_mnist]`` (a few minutes on 2
@@ -73,8 +77,19 @@ def main():
     target = 0.85 if big and args.data == "fashion_mnist" else 0.97
     rows = compare(models, X_fit, y_fit, X_val, y_val, X_test, y_test, target=target)
     print_table(rows)
-    if args.plot:
-        plot_learning_curves(rows, args.plot, "Adagrad against SGD with momentum")
+    # One colour per optimiser; dashed: its larger rate.
+    styles = {
+        "SGD, rate 0.01": dict(color="C0"),
+        "SGD, rate 0.1": dict(color="C0", linestyle="--"),
+        "SGD + momentum 0.9, rate 0.01": dict(color="C1"),
+        "SGD + Nesterov momentum 0.9, rate 0.01": dict(color="C2"),
+        "Adagrad, rate 0.01": dict(color="C3"),
+        "Adagrad, rate 0.1": dict(color="C3", linestyle="--"),
+        "Adam, rate 0.001 (the default)": dict(color="C4"),
+    }
+    data = args.data if big else "digits"
+    plot_learning_curves(rows, f"Adagrad against SGD with momentum ({data})",
+                         args.plot, styles)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,10 @@ makes the largest rate work best (test accuracy 0.975 against 0.965), is on
 a par at 0.1, and gains nothing at 0.01, where neither network gets far in
 10 epochs: batch normalisation pays off most by allowing larger rates.
 
+If matplotlib is installed, the figure shows every model's learning
+curves: training loss, validation loss and validation accuracy per epoch
+(``--plot PATH`` also saves it).
+
 Run: ``python examples/batchnorm_vs_none.py [--plot curves.png]``; on MNIST or
 Fashion-MNIST, ``SKNETS_DATA=/path/to/data python examples/batchnorm_vs_none.py
 [--data fashion_mnist]`` (a few minutes on 2 cores).
@@ -70,8 +74,16 @@ def main():
     rows = compare(models, X_fit, y_fit, X_val, y_val, X_test, y_test,
                    target=target)
     print_table(rows)
-    if args.plot:
-        plot_learning_curves(rows, args.plot, "Batch normalisation against none")
+    # One colour per rate; dashed: with batch normalisation; dotted: exact
+    # population statistics.
+    styles = {}
+    for colour, rate in enumerate((0.01, 0.1, 0.5)):
+        styles[f"rate {rate}"] = dict(color=f"C{colour}")
+        styles[f"rate {rate}, batch norm"] = dict(color=f"C{colour}", linestyle="--")
+    styles["rate 0.1, batch norm, exact statistics"] = dict(color="C1", linestyle=":")
+    data = args.data if big else "digits"
+    plot_learning_curves(rows, f"Batch normalisation against none ({data})",
+                         args.plot, styles)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,11 @@ say why:
 The fixed setup standardises the inputs (``StandardScaler``) and lowers the
 learning rate; the same diagnostics then come out clean (on MNIST the report
 adds that the 30 epochs of the budget were not enough to converge) and the
-test accuracy jumps. If matplotlib is installed, both runs' training curves are
-saved to ``diagnose_curves.png``.
+test accuracy jumps. If matplotlib is installed, the figure shows both runs'
+training curves (:class:`~sknets.plotting.TrainingCurvesDisplay`), against
+the loss of a uniform guess, and the activations of both initial networks
+(:class:`~sknets.plotting.ActivationHistogramDisplay`); it is also saved to
+``diagnose_curves.png``.
 
 Run on digits (seconds): ``python examples/diagnose_broken_setup.py``; on
 MNIST (about a minute on 2 cores): ``SKNETS_DATA=/path/to/data python
@@ -29,7 +32,10 @@ examples/diagnose_broken_setup.py``.
 import warnings
 from pathlib import Path
 
+import numpy as np
+from _compare import pyplot, save
 from _datasets import load_images
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -61,24 +67,37 @@ def diagnose(title, model, X_train, y_train, X_test, y_test):
     return model
 
 
-def save_curves(models, path):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed (pip install matplotlib): no figure.")
+def plot(broken, fixed, X_train, y_train, n_classes, path):
+    """Both training curves and both initial networks' activations."""
+    plt = pyplot()
+    if plt is None:
         return
-    from sknets.plotting import TrainingCurvesDisplay
+    from sknets.plotting import ActivationHistogramDisplay, TrainingCurvesDisplay
 
-    fig, axes = plt.subplots(len(models), 2, figsize=(9, 3.2 * len(models)))
-    for row, (name, model) in zip(axes, models.items(), strict=True):
-        TrainingCurvesDisplay.from_estimator(
-            model, panels=["loss", "learning_rate"], ax=row, name=name)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    print(f"saved the training curves to {path}")
+    fig = plt.figure(figsize=(12, 7), constrained_layout=True)
+    axes = fig.subplot_mosaic([["broken", "broken", "fixed", "fixed", "score", "score"],
+                               ["broken init"] * 3 + ["fixed init"] * 3])
+    # The broken run never validated: its loss alone. The same log scale for
+    # both losses, so that their levels compare.
+    axes["fixed"].sharey(axes["broken"])
+    TrainingCurvesDisplay.from_estimator(broken, panels=["loss"],
+                                         ax=[axes["broken"]], name="broken setup")
+    TrainingCurvesDisplay.from_estimator(
+        fixed, panels=["loss", "score"], ax=[axes["fixed"], axes["score"]],
+        name="fixed setup")
+    for name in ("broken", "fixed"):
+        axes[name].set_yscale("log")
+        axes[name].axhline(np.log(n_classes), color="C3", linestyle="--",
+                           label="uniform guess")
+        axes[name].legend()
+    # Before any update (unfitted clones, as unit_statistics saw them).
+    for name, model in [("broken", broken), ("fixed", fixed)]:
+        ax = axes[f"{name} init"]
+        ActivationHistogramDisplay.from_estimator(clone(model), X_train, y_train,
+                                                  ax=ax)
+        ax.set_title(f"{name} setup: hidden tanh units before training")
+    fig.suptitle("A broken setup and its fix")
+    save(fig, path, "training curves")
 
 
 def main():
@@ -99,8 +118,8 @@ def main():
         MLPClassifier(learning_rate_init=0.01, early_stopping=True, **network),
     )
     diagnose("fixed setup", fixed, X_train_raw, y_train, X_test_raw, y_test)
-    save_curves({"broken setup": broken, "fixed setup": fixed[-1]},
-                Path("diagnose_curves.png"))
+    plot(broken, fixed, X_train_raw, y_train, len(set(y_train)),
+         Path("diagnose_curves.png"))
 
 
 if __name__ == "__main__":

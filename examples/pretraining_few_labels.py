@@ -8,7 +8,8 @@ initialisation on the labelled images only; then the same with every label.
 Pre-training matters most where random initialisation struggles: deep
 logistic networks and few labels. Unlabelled images are marked ``-1`` in ``y``
 (``unlabeled_label=-1``), scikit-learn's convention for semi-supervised
-learning.
+learning. If matplotlib is installed, a bar chart shows the test error and
+the fit time of both networks for each number of labels.
 
 Run on digits (seconds): ``python examples/pretraining_few_labels.py``; on
 MNIST with 1000 labels (several minutes on 2 cores): ``SKNETS_DATA=/path/to/data
@@ -19,6 +20,7 @@ import time
 import warnings
 
 import numpy as np
+from _compare import pyplot
 from _datasets import load_images
 from sklearn.exceptions import ConvergenceWarning
 
@@ -55,6 +57,34 @@ def run(X_train, y_train, X_test, y_test, n_labeled, sizes, pretrain_epochs, see
     return scores
 
 
+def plot(results, sizes, description):
+    """Test error and fit time, with and without pre-training, per label count."""
+    plt = pyplot()
+    if plt is None:
+        return
+    fig, (ax_error, ax_time) = plt.subplots(1, 2, figsize=(10, 4),
+                                            constrained_layout=True)
+    x = np.arange(len(results))
+    width = 0.38
+    for offset, name, colour in [(-width / 2, "pre-trained", "C0"),
+                                 (width / 2, "random init", "C1")]:
+        errors = [100 * (1 - scores[name][0]) for _, scores in results]
+        seconds = [scores[name][1] for _, scores in results]
+        bars = ax_error.bar(x + offset, errors, width, label=name, color=colour)
+        ax_error.bar_label(bars, fmt="%.1f", fontsize="small")
+        bars = ax_time.bar(x + offset, seconds, width, label=name, color=colour)
+        ax_time.bar_label(bars, fmt="%.1f", fontsize="small")
+    labels = [f"{n_labeled} labels" for n_labeled, _ in results]
+    labels[-1] += " (all)"
+    for ax, title, ylabel in [(ax_error, "Test error", "test error (%)"),
+                              (ax_time, "Fit time", "seconds")]:
+        ax.set_xticks(x)
+        ax.set_xticklabels(labels)
+        ax.set(title=title, ylabel=ylabel)
+        ax.legend()
+    fig.suptitle(f"Pre-training with few labels: {description}, network {sizes}")
+
+
 def main():
     X_train, y_train, X_test, y_test, shape, description = load_images()
     big = shape == (28, 28)
@@ -64,12 +94,15 @@ def main():
           "epochs per layer, masking noise 0.2")
     print(f"{'labels':>8} {'pre-trained':>12} {'random init':>12} "
           f"{'seconds (pre-trained / random)':>32}")
+    results = []
     for n_labeled in (few, len(y_train)):
         scores = run(X_train, y_train, X_test, y_test, n_labeled, sizes,
                      pretrain_epochs, seed=0)
         (pre, t_pre), (rand, t_rand) = scores["pre-trained"], scores["random init"]
         print(f"{n_labeled:>8} {pre:>12.4f} {rand:>12.4f} "
               f"{t_pre:>20.1f} / {t_rand:.1f}")
+        results.append((n_labeled, scores))
+    plot(results, sizes, "MNIST" if big else "digits")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The documentation site builds without warnings and its snippets run."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +23,9 @@ def sphinx_build(builder, source, out, doctrees):
     # busy machine spinning BLAS threads make them many times slower.
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1"}
-    env.pop("SKNETS_DOCS_RUN_EXAMPLES", None)  # the gallery is not executed
+    # The gallery is not executed here (the docs task runs it, and checks
+    # its figures in a browser): seconds, not minutes.
+    env["SKNETS_DOCS_RUN_EXAMPLES"] = "0"
     process = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q",
          "-b", builder, "-d", str(doctrees), str(source), str(out)],
@@ -65,6 +68,7 @@ def test_docs_build_without_warnings(site):
     ("auto_examples/index.html", "recipe_end_to_end"),
     ("auto_examples/dropout_vs_none.html", "Dropout against no dropout"),
     ("architecture.html", "A new backend"),
+    ("getting_started.html", "Where next"),
     ("install.html", "Building a wheel"),
     ("install.html", "Tested with"),
     ("compatibility.html", "Estimator checks"),
@@ -80,6 +84,57 @@ def test_key_pages_exist(site, page, text):
     code, log, paths = site
     assert code == 0, log
     assert text in (paths["html"] / page).read_text(encoding="utf-8")
+
+
+def test_the_maths_needs_no_network(site):
+    code, log, paths = site
+    assert code == 0, log
+    page = (paths["html"] / "user_guide" / "batch_norm.html").read_text()
+    assert 'src="../_static/mathjax/tex-chtml.js' in page
+    assert (paths["html"] / "_static" / "mathjax" / "tex-chtml.js").exists()
+    # No script or style sheet from another host.
+    assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//', page)
+
+
+def test_the_theme_and_the_links_to_scikit_learn(site):
+    code, log, paths = site
+    assert code == 0, log
+    index = (paths["html"] / "index.html").read_text()
+    assert "pydata-sphinx-theme" in index or "pst-" in index
+    api = (paths["html"] / "api.html").read_text()
+    for target in ("modules/generated/sklearn.base.BaseEstimator.html",
+                   "modules/generated/sklearn.pipeline.Pipeline.html",
+                   "glossary.html#term-estimator"):
+        assert f'href="https://scikit-learn.org/stable/{target}' in api, target
+    started = (paths["html"] / "getting_started.html").read_text()
+    assert "MLPClassifier" in started and "Where next" in started
+
+
+def test_the_browser_check_tells_a_placeholder_thumbnail(tmp_path):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    import numpy as np
+    import sphinx_gallery
+
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        from check_site import _is_placeholder
+    finally:
+        sys.path.pop(0)
+    static = tmp_path / "_static"
+    static.mkdir()
+    blank = Path(sphinx_gallery.__file__).parent / "_static" / "no_image.png"
+    shutil.copy(blank, static / "no_image.png")
+    image = plt.imread(blank)
+    rows = np.linspace(0, image.shape[0] - 1, 140).astype(int)
+    cols = np.linspace(0, image.shape[1] - 1, 200).astype(int)
+    (tmp_path / "_images").mkdir()
+    plt.imsave(tmp_path / "_images" / "blank_thumb.png", image[rows][:, cols])
+    figure = np.random.default_rng(0).random((140, 200, 4))
+    figure[..., 3] = 1
+    plt.imsave(tmp_path / "_images" / "figure_thumb.png", figure)
+    url = "http://127.0.0.1:8000/_images/"
+    assert _is_placeholder(url + "blank_thumb.png", tmp_path)
+    assert not _is_placeholder(url + "figure_thumb.png", tmp_path)
 
 
 def test_user_guide_snippets_run(site):

@@ -7,6 +7,14 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
+# The gallery's examples; the helper modules start with an underscore.
+SCRIPTS = sorted(path for path in EXAMPLES.glob("*.py")
+                 if not path.name.startswith("_"))
+
+try:
+    import matplotlib
+except ImportError:
+    matplotlib = None
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +23,18 @@ def _digits_only(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # figures land here
     # As `python examples/x.py` does, so that their helper modules import.
     monkeypatch.syspath_prepend(str(EXAMPLES))
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    # The examples leave their figures open (for the docs' gallery).
+    if matplotlib is not None:
+        matplotlib.use("Agg")
+    yield
+    if matplotlib is not None:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
 
 
 @pytest.mark.numerics
@@ -123,3 +143,29 @@ def test_examples_do_not_need_their_file_name(path):
     uses = [node.lineno for node in ast.walk(tree)
             if isinstance(node, ast.Name) and node.id == "__file__"]
     assert uses == [], f"{path.name} reads __file__ on lines {uses}"
+
+
+def _has_data(ax):
+    return bool(ax.lines or ax.images or ax.patches or ax.collections)
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_every_example_leaves_a_figure_open(path, capsys, monkeypatch):
+    # As the docs' gallery runs an example: fast mode, the Agg backend, no
+    # command-line options, as __main__; it shows the figures still open at
+    # the end, the first as the example's thumbnail.
+    monkeypatch.setenv("SKNETS_EXAMPLES_FAST", "1")
+    monkeypatch.setattr("sys.argv", [str(path)])
+    runpy.run_path(str(path), run_name="__main__")
+    out = capsys.readouterr().out
+    if matplotlib is None:
+        assert "matplotlib is not installed" in out
+        return
+    import matplotlib.pyplot as plt
+
+    figures = [plt.figure(number) for number in plt.get_fignums()]
+    assert figures, f"{path.name} left no figure open"
+    # The thumbnail, at least, shows something.
+    assert any(_has_data(ax) for ax in figures[0].axes), (
+        f"{path.name}'s first figure has no lines, images, bars or markers")
+    assert "matplotlib is not installed" not in out
