@@ -1,4 +1,5 @@
-"""Intersphinx inventories of scikit-learn, numpy and scipy, written offline.
+"""Intersphinx inventories of scikit-learn, numpy, scipy (and the few Python
+names numpydoc links to), written offline.
 
 intersphinx links our pages to other projects' from their ``objects.inv``,
 which it downloads at build time; the machines that build these docs have no
@@ -18,13 +19,14 @@ import inspect
 import zlib
 from pathlib import Path
 
+PYTHON = "https://docs.python.org/3/"
 SKLEARN = "https://scikit-learn.org/stable/"
 NUMPY = "https://numpy.org/doc/stable/"
 SCIPY = "https://docs.scipy.org/doc/scipy/"
 
 # scikit-learn glossary entries the docs refer to (``:term:`sklearn:...```).
 SKLEARN_TERMS = (
-    "estimator", "estimators", "classifier", "regressor", "transformer",
+    "array-like", "estimator", "estimators", "classifier", "regressor", "transformer",
     "fit", "partial_fit", "predict", "predict_proba", "transform",
     "inverse_transform", "score", "get_params", "set_params", "clone",
     "cross-validation", "early stopping", "hyperparameter", "metadata routing",
@@ -35,6 +37,7 @@ SCIPY_MODULES = ("scipy.sparse", "scipy.optimize", "scipy.special", "scipy.stats
 NUMPY_SPECIAL = {  # pages outside reference/generated
     "numpy.random.Generator": "reference/random/generator.html#$",
     "numpy.random.default_rng": "reference/random/generator.html#$",
+    "numpy.random.RandomState": "reference/random/legacy.html#$",
 }
 
 
@@ -86,12 +89,31 @@ def _numpy_entries():
 
     for name, role in _public(np):
         yield f"numpy.{name}", role, "reference/generated/$"
+    yield from (
+        (name, "class", None) for name in NUMPY_SPECIAL if "default_rng" not in name)
+    yield "numpy.random.default_rng", "function", None
 
 
 def _scipy_entries():
     for path in SCIPY_MODULES:
         for name, role in _public(importlib.import_module(path)):
             yield f"{path}.{name}", role, "reference/generated/$"
+
+
+# The Python names numpydoc links parameter types to (its DEFAULT_LINKS).
+PYTHON_ENTRIES = [
+    ("None", "py:data", "library/constants.html#$"),
+    ("True", "py:data", "library/constants.html#$"),
+    ("False", "py:data", "library/constants.html#$"),
+    *((name, "py:class", "library/stdtypes.html#$")
+      for name in ("list", "tuple", "str", "dict")),
+    *((name, "py:class", "library/functions.html#$") for name in ("float", "int")),
+    ("callable", "py:function", "library/functions.html#$"),
+    ("contextlib.contextmanager", "py:function", "library/contextlib.html#$"),
+    ("collections.namedtuple", "py:function", "library/collections.html#$"),
+    *((name, "std:term", "glossary.html#term-$")
+      for name in ("iterable", "sequence", "generator")),
+]
 
 
 def _write(path, project, version, lines):
@@ -122,11 +144,17 @@ def write_inventories(folder):
     sk += [f"{term} std:term -1 glossary.html#term-{term.replace(' ', '-')} -\n"
            for term in SKLEARN_TERMS]
     _write(folder / "sklearn.inv", "scikit-learn", sklearn.__version__, sk)
+    python = [f"{name} {role} {-1 if role.startswith('std') else 1} {uri} -\n"
+              for name, role, uri in PYTHON_ENTRIES]
+    python.append("bltin-boolean-values std:label -1 library/stdtypes.html#$ "
+                  "Boolean Type - bool\n")
+    _write(folder / "python.inv", "Python", "3", python)
     _write(folder / "numpy.inv", "NumPy", numpy.__version__,
            lines(_numpy_entries(), NUMPY_SPECIAL))
     _write(folder / "scipy.inv", "SciPy", scipy.__version__,
            lines(_scipy_entries()))
     return {
+        "python": (PYTHON, str(folder / "python.inv")),
         "sklearn": (SKLEARN, str(folder / "sklearn.inv")),
         "numpy": (NUMPY, str(folder / "numpy.inv")),
         "scipy": (SCIPY, str(folder / "scipy.inv")),

@@ -85,7 +85,21 @@ autodoc_default_options = {
 autodoc_member_order = "groupwise"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-numpydoc_xref_param_type = False
+# Parameter types link to numpy's, scipy's and scikit-learn's pages.
+numpydoc_xref_param_type = True
+numpydoc_xref_aliases = {
+    "ndarray": "numpy.ndarray",
+    "array-like": ":term:`sklearn:array-like`",
+    "array_like": ":term:`sklearn:array-like`",
+    "sparse matrix": "scipy.sparse.csr_matrix",
+    "Generator": "numpy.random.Generator",
+    "RandomState": "numpy.random.RandomState",
+    "dtype": "numpy.dtype",
+    "estimator": ":term:`sklearn:estimator`",
+    "Pipeline": "sklearn.pipeline.Pipeline",
+    "scalar": "float",
+}
+numpydoc_xref_ignore = "all"
 
 # Example gallery: run in the fast mode unless asked otherwise.
 _run_examples = os.environ.get("SKNETS_DOCS_RUN_EXAMPLES", "1")
