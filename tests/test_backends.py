@@ -32,6 +32,10 @@ numba = pytest.importorskip("numba")
 # Predictions of the same fit on the two backends, float32 networks: 30
 # epochs of round-off differences, each amplified a little by training.
 AGREEMENT = dict(rtol=2e-3, atol=2e-4)
+# L-BFGS feeds every step's round-off into its line search and its curvature
+# pairs, so 30 iterations end further apart (seen: 9e-3 relative on 6 of
+# 6000 probabilities under OpenBLAS's Haswell kernel).
+LBFGS_AGREEMENT = dict(rtol=2e-2, atol=1e-3)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +129,8 @@ def test_numpy_and_numba_fit_the_same_classifier(digits, case):
     assert numba_clf._network.ops.name == "numba"
     with sknets.config_context(backend="numpy"):
         p0, p1 = numpy_clf.predict_proba(X), numba_clf.predict_proba(X)
-    np.testing.assert_allclose(p1, p0, **AGREEMENT)
+    agreement = LBFGS_AGREEMENT if case == "lbfgs" else AGREEMENT
+    np.testing.assert_allclose(p1, p0, **agreement)
     np.testing.assert_allclose(numba_clf.loss_curve_, numpy_clf.loss_curve_,
                                rtol=1e-3)
 
