@@ -88,7 +88,11 @@ def _numpy_entries():
     import numpy as np
 
     for name, role in _public(np):
-        yield f"numpy.{name}", role, "reference/generated/$"
+        value = getattr(np, name)
+        # Scalar types (float32, int64, ...) share the page on scalars.
+        scalar = inspect.isclass(value) and issubclass(value, np.generic)
+        page = "reference/arrays.scalars" if scalar else "reference/generated/$"
+        yield f"numpy.{name}", role, page
     yield from (
         (name, "class", None) for name in NUMPY_SPECIAL if "default_rng" not in name)
     yield "numpy.random.default_rng", "function", None

@@ -114,12 +114,14 @@ def _is_placeholder(src, html):
     into the thumbnail's box, so it is told by its pixels: the same image as
     the placeholder scaled the same way (matplotlib reads both).
     """
+    from urllib.parse import unquote, urlsplit
+
     import matplotlib.image as mpimg
     import numpy as np
 
-    path = html / src.split("/", 3)[-1]
+    path = html / unquote(urlsplit(src).path).lstrip("/")
     placeholder = html / "_static" / "no_image.png"
-    if not path.exists() or not placeholder.exists():
+    if not path.is_file() or not placeholder.exists():
         return False
     thumb, blank = mpimg.imread(path), mpimg.imread(placeholder)
     if thumb.shape[-1] != blank.shape[-1]:
@@ -171,6 +173,8 @@ def check(html, shots):
     shots.mkdir(parents=True, exist_ok=True)
     server, url = _serve(html)
     driver = _browser(chromium, chromedriver)
+    from selenium.common.exceptions import TimeoutException
+
     found = {}
     try:
         for name, page in PAGES.items():
@@ -178,16 +182,21 @@ def check(html, shots):
                 found[name] = [f"{page} was not built"]
                 continue
             driver.get(url + page)
-            typeset = driver.execute_async_script(WAIT_FOR_MATHS)
-            driver.execute_async_script(WAIT_FOR_IMAGES)
-            problems = [] if typeset else ["MathJax failed to typeset the page"]
+            problems = []
+            try:
+                if not driver.execute_async_script(WAIT_FOR_MATHS):
+                    problems.append("MathJax failed to typeset the page")
+                driver.execute_async_script(WAIT_FOR_IMAGES)
+            except TimeoutException:
+                problems.append("the page's maths or images were still loading "
+                                "after 60 s (MathJax not found?)")
             seen, thumbs = driver.execute_script(PAGE_CHECKS)
             problems += seen + [f"placeholder thumbnail: {thumb}"
                                 for thumb in thumbs if _is_placeholder(thumb, html)]
             if name == "example" and not driver.find_elements(
                     "css selector", "img.sphx-glr-single-img, img.sphx-glr-multi-img"):
                 problems.append("the example page shows no figure")
-            # The whole page in one screenshot.
+            # The page in one screenshot (up to 6000 pixels high).
             height = driver.execute_script(
                 "return document.documentElement.scrollHeight")
             driver.set_window_size(WIDTH, min(max(height, HEIGHT), 6000))

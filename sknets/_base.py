@@ -165,46 +165,63 @@ def _check_finite_outputs(outputs, dtype, what="outputs"):
 def _naming(name, new_name):
     """Re-raise a check's ValueError or TypeError about ``name`` as one
     about ``new_name``: the validation set's checks reuse the training
-    set's, whose messages say ``X``, ``y`` or ``sample_weight``."""
+    set's, whose messages name ``X``, ``y`` or ``sample_weight`` at their
+    start (``"X has 3 features..."``, ``"Input y contains NaN"``) or in
+    backquotes. Nothing else in the message (labels, values) is touched."""
     try:
         yield
     except (ValueError, TypeError) as exc:
-        pattern = rf"(?<![\w.]){re.escape(name)}(?!\w)"
-        message = re.sub(pattern, new_name, str(exc))
+        text = str(exc)
+        word = re.escape(name) + r"(?!\w)"
+        message = re.sub(rf"^(Input )?{word}", rf"\g<1>{new_name}", text, count=1)
+        message = message.replace(f"`{name}`", f"`{new_name}`")
         if name == "sample_weight":
-            message = message.replace("Sample weights", new_name)
-        if message == str(exc):
+            message = re.sub(r"^Sample weights", new_name, message, count=1)
+        renamed = None
+        if message != text:
+            try:
+                renamed = type(exc)(message)
+            except Exception:  # an exception class with another signature
+                renamed = None
+        if renamed is None:
             raise
-        try:
-            renamed = type(exc)(message)
-        except Exception:  # an exception class with another signature
-            raise exc from None
         raise renamed from exc
 
 
 # A validation set looks preprocessed differently from the training set when
-# on more than half of the features that vary in training its mean is this
-# many training standard deviations away, or its spread this many times
-# larger or smaller (rows sampled evenly, at most _SCALE_CHECK_ROWS of each).
+# on more than half of the features judged its mean is this many training
+# standard deviations away, or its spread this many times larger or smaller
+# (rows sampled evenly, at most _SCALE_CHECK_ROWS of each). Judged: features
+# that vary in X and are non-zero on at least _SCALE_CHECK_SUPPORT rows of
+# both samples (or on all of them, when fewer), so that rare one-hot or
+# bag-of-words columns, whose sample moments are noise, decide nothing.
 _SCALE_CHECK_ROWS = 1000
 _SCALE_CHECK_SHIFT = 3.0
 _SCALE_CHECK_RATIO = 4.0
 _SCALE_CHECK_MIN_SPREAD = 30  # rows of X_val below which spreads are noise
+_SCALE_CHECK_SUPPORT = 10
+_SCALE_CHECK_BLOCK = 2048  # columns at a time (wide dense data)
 
 
 def _column_moments(X):
-    """Per-column mean and standard deviation of up to 1000 rows of ``X``."""
+    """Per-column mean, standard deviation and non-zero count of up to 1000
+    evenly spaced rows of ``X`` (float64, a block of columns at a time)."""
     if X.shape[0] > _SCALE_CHECK_ROWS:
         X = X[np.linspace(0, X.shape[0] - 1, _SCALE_CHECK_ROWS).astype(int)]
     if sp.issparse(X):
         X = sp.csr_matrix(X, dtype=np.float64)
         mean = np.asarray(X.mean(axis=0)).ravel()
         square = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+        nonzero = np.bincount(X.indices[X.data != 0], minlength=X.shape[1])
     else:
-        X = np.asarray(X, dtype=np.float64)
-        mean = X.mean(axis=0)
-        square = np.mean(X * X, axis=0)
-    return mean, np.sqrt(np.maximum(square - mean * mean, 0.0))
+        mean, square, nonzero = (np.empty(X.shape[1]) for _ in range(3))
+        for start in range(0, X.shape[1], _SCALE_CHECK_BLOCK):
+            cols = slice(start, start + _SCALE_CHECK_BLOCK)
+            block = np.asarray(X[:, cols], dtype=np.float64)
+            mean[cols] = block.mean(axis=0)
+            square[cols] = np.mean(block * block, axis=0)
+            nonzero[cols] = np.count_nonzero(block, axis=0)
+    return mean, np.sqrt(np.maximum(square - mean * mean, 0.0)), nonzero
 
 
 def _warn_if_rescaled(X, X_val):
@@ -214,26 +231,32 @@ def _warn_if_rescaled(X, X_val):
     the network raw validation data while it trains on scaled data, and that
     wrong validation score then decides when training stops. Compared per
     feature on at most 1000 evenly spaced rows of each (cheap next to a fit);
-    features constant in training are left out, and fewer than 2 validation
+    features constant in training, or too rarely non-zero in either sample
+    to have meaningful moments, are left out, and fewer than 2 validation
     rows are not checked.
     """
-    if X_val.shape[0] < 2:
+    n_val = X_val.shape[0]
+    if n_val < 2:
         return
     with np.errstate(over="ignore", invalid="ignore"):
-        mean, std = _column_moments(X)
-        mean_val, std_val = _column_moments(X_val)
+        mean, std, nonzero = _column_moments(X)
+        mean_val, std_val, nonzero_val = _column_moments(X_val)
         varies = std > 1e-6 * np.maximum(np.abs(mean), 1.0)
-        if not np.any(varies):
+        n_rows = min(X.shape[0], _SCALE_CHECK_ROWS)
+        judged = (varies & (nonzero >= min(_SCALE_CHECK_SUPPORT, n_rows))
+                  & (nonzero_val >= min(_SCALE_CHECK_SUPPORT, n_val)))
+        if np.count_nonzero(judged) < min(3, np.count_nonzero(varies)) or not (
+                np.any(judged)):
             return
-        shift = np.abs(mean_val - mean)[varies] / std[varies]
-        ratio = (std_val[varies] + 1e-12) / std[varies]
+        shift = np.abs(mean_val - mean)[judged] / std[judged]
+        ratio = std_val[judged] / std[judged]
         off = shift > _SCALE_CHECK_SHIFT
-        if X_val.shape[0] >= _SCALE_CHECK_MIN_SPREAD:
+        if n_val >= _SCALE_CHECK_MIN_SPREAD:
             off |= (ratio > _SCALE_CHECK_RATIO) | (ratio < 1 / _SCALE_CHECK_RATIO)
     if 2 * np.count_nonzero(off) > off.size:
         warn(
             f"X_val looks preprocessed differently from X: on {int(off.sum())} "
-            f"of the {off.size} features that vary in X, its mean is more than "
+            f"of the {off.size} features compared, its mean is more than "
             f"{_SCALE_CHECK_SHIFT:g} standard deviations of X away from X's, or "
             f"its spread more than {_SCALE_CHECK_RATIO:g} times larger or "
             "smaller (median shift "

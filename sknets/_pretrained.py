@@ -462,10 +462,27 @@ def _check_unlabeled_type(y, unlabeled_label):
     the unlabeled ones fitted as a class of their own, without a word.
     """
     is_text = isinstance(unlabeled_label, str)
+    if isinstance(unlabeled_label, float) and np.isnan(unlabeled_label):
+        raise ValueError(
+            "unlabeled_label=nan can never equal a label of y (NaN equals "
+            "nothing, not even NaN); mark the unlabeled rows with a number "
+            "such as -1, or a string."
+        )
+    if y.dtype.kind == "S":
+        raise ValueError(
+            "y holds bytes labels, which no unlabeled_label (an int, float or "
+            "str) can equal; decode them first (e.g. y.astype(str))."
+        )
     if y.dtype.kind in "iufb":
         matches = not is_text
         kind = "numbers"
-    elif y.dtype.kind in "US":
+        if matches and y.dtype.kind in "ub":
+            # A bool or unsigned y holds no negative value and, for bool,
+            # nothing but 0 and 1.
+            matches = unlabeled_label >= 0 and (
+                y.dtype.kind == "u" or unlabeled_label in (0, 1))
+            kind = f"{y.dtype} values"
+    elif y.dtype.kind == "U":
         matches = is_text
         kind = "strings"
     else:  # object: compare with the types of the labels present

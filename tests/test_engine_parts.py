@@ -534,8 +534,8 @@ def test_halving_divides_by_exactly_two_and_stops_below_the_minimum():
     assert schedule.learning_rate == 0.025
     assert schedule.on_plateau() is True
     assert schedule.learning_rate == 0.0125
-    assert schedule.on_plateau() is False  # 0.00625 < 0.01
-    assert schedule.learning_rate == 0.00625
+    assert schedule.on_plateau() is False  # 0.00625 < 0.01: refused
+    assert schedule.learning_rate == 0.0125  # not made: a warm start goes on here
 
 
 def test_halving_keeps_going_at_exactly_the_minimum():
@@ -803,7 +803,7 @@ def test_trainer_halves_the_rate_on_each_plateau():
     assert result.stop_reason == "learning_rate_floor"
     assert result.n_rate_cuts == 3
     assert result.converged
-    assert trainer.schedule.learning_rate == 0.00625
+    assert trainer.schedule.learning_rate == 0.0125  # the refused cut not made
 
 
 @pytest.mark.numerics

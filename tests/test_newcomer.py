@@ -353,3 +353,79 @@ def test_other_warnings_point_at_the_users_call_too():
     _, more = _recorded(clf.fit, X_STD, Y_DIGITS)
     assert _messages(more, "warm_start=True but the network changed")
     assert {w.filename for w in record + more} == {__file__}
+
+
+# -- no false alarms, no wrong words (found in review) ---------------------------
+
+def _one_hot(rng, n, k):
+    codes = np.zeros((n, k))
+    codes[np.arange(n), rng.integers(0, k, n)] = 1
+    return np.hstack([codes, rng.normal(size=(n, 3))])
+
+
+@pytest.mark.parametrize("k, n_val", [(100, 40), (300, 200), (1000, 500)])
+def test_one_hot_validation_data_of_the_same_distribution_does_not_warn(k, n_val):
+    # Rare categories absent from the validation rows have no spread there:
+    # they must not count as "another scale".
+    from sknets._base import _warn_if_rescaled
+
+    rng = np.random.default_rng(0)
+    _, record = _recorded(_warn_if_rescaled, _one_hot(rng, 5 * n_val, k),
+                          _one_hot(rng, n_val, k))
+    assert not record
+
+
+def test_sparse_word_counts_of_the_same_distribution_do_not_warn():
+    import scipy.sparse as sp
+
+    from sknets._base import _warn_if_rescaled
+
+    rng = np.random.default_rng(0)
+    p = 1 / np.arange(1, 3001) ** 1.1
+    p = np.minimum(30 * p / p.sum(), 1)
+
+    def counts(n):
+        return sp.csr_matrix((rng.random((n, 3000)) < p)
+                             * rng.poisson(2, (n, 3000)).astype(float))
+
+    for n_val in (50, 1000):
+        _, record = _recorded(_warn_if_rescaled, counts(3000), counts(n_val))
+        assert not record, n_val
+
+
+def test_renamed_messages_leave_labels_alone():
+    X = X_STD[:200]
+    y = np.where(Y_DIGITS[:200] % 2 == 0, "n", "y")
+    clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+    with pytest.raises(ValueError, match=r"^y_val contains .*\['n', 'y'\]\)"):
+        clf.fit(X, y, X_val=X[:10], y_val=np.array(["maybe"] * 10))
+
+
+def test_a_warm_start_that_ends_at_the_floor_is_reported_as_such():
+    clf = _recipe(warm_start=True)
+    clf.set_params(learning_rate_init=0.1)
+    _recorded(clf.fit, X_STD, Y_DIGITS)
+    report = training_report(clf)
+    assert "learning_rate_floor" in report.codes
+    assert "early_stopped" not in report.codes
+
+
+def test_partial_fit_after_a_validated_fit_reports_no_stop():
+    clf = MLPClassifier(hidden_layer_sizes=(16,), random_state=0,
+                        n_iter_no_change=3)
+    _recorded(clf.fit, X_STD[:1200], Y_DIGITS[:1200],
+              X_val=X_STD[1200:], y_val=Y_DIGITS[1200:])
+    for _ in range(30):
+        _recorded(clf.partial_fit, X_STD, Y_DIGITS)
+    codes = training_report(clf).codes
+    assert "early_stopped" not in codes and "wasted_epochs" not in codes
+
+
+@pytest.mark.parametrize("y_type, unlabeled", [
+    (lambda y: y.astype("S"), "-1"), (lambda y: y >= 0, -1),
+    (lambda y: y.astype(float), float("nan")),
+])
+def test_unlabeled_labels_that_can_never_match_are_refused(y_type, unlabeled):
+    X, y = _semi_supervised_data()
+    with pytest.raises(ValueError, match="unlabeled_label|bytes"):
+        _pretrained(unlabeled_label=unlabeled).fit(X, y_type(y))

@@ -38,7 +38,14 @@ DivergenceError.__module__ = "sknets.exceptions"
 
 @functools.lru_cache(maxsize=256)
 def _resolved(filename):
-    return str(Path(filename).resolve())
+    """``filename`` made absolute; as it is for ``<string>``-like names and
+    when the file system cannot say (a deleted working directory)."""
+    if filename.startswith("<"):
+        return filename
+    try:
+        return str(Path(filename).resolve())
+    except OSError:
+        return filename
 
 
 def _library_folders():

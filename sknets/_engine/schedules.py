@@ -97,8 +97,13 @@ class Halving(Constant):
         self.factor = factor
 
     def on_plateau(self):
-        self.learning_rate /= self.factor
-        return self.learning_rate >= self.min_learning_rate
+        # A cut below the floor is refused, not made: a warm start goes on
+        # at the last rate used.
+        lowered = self.learning_rate / self.factor
+        if lowered < self.min_learning_rate:
+            return False
+        self.learning_rate = lowered
+        return True
 
 
 def make_schedule(name, learning_rate_init, params=None):

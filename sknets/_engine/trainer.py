@@ -236,14 +236,18 @@ class PlateauStop(Listener):
     """On a plateau, lower the rate (if the schedule does) or stop.
 
     The stop's reason is ``"plateau"`` when the schedule never lowered the
-    rate (the patience ran out), ``"learning_rate_floor"`` when it did and
+    rate (the patience ran out), ``"learning_rate_floor"`` when it had
+    lowered it, in this fit or an earlier one that this one continues, and
     now refuses to go lower.
     """
 
     def on_epoch_end(self, run, record):
         if run.monitor.plateau:
             if not run.schedule.on_plateau():
-                return "learning_rate_floor" if run.result.n_rate_cuts else "plateau"
+                lowered = run.result.n_rate_cuts or (
+                    run.schedule.learning_rate
+                    < getattr(run.schedule, "learning_rate_init", 0.0))
+                return "learning_rate_floor" if lowered else "plateau"
             run.result.n_rate_cuts += 1
             run.monitor.reset_count()
         return None

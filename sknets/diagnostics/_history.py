@@ -230,11 +230,18 @@ def _recent_drop(losses):
     return (tail[0] - tail[-1]) / max(abs(tail[0]), 1e-12), k
 
 
-def _stopping_findings(estimator, epochs, losses, rates, best_epoch, best_score):
-    """Why training stopped: out of epochs while still improving, early on a
-    validation plateau, or at the learning-rate floor; and the epochs spent
-    after the best one, when they are many."""
+def _stopping_findings(estimator, history):
+    """Why the last fit stopped: out of epochs while still improving, early
+    on a validation plateau, or at the learning-rate floor; and the epochs
+    it spent after its best one, when they are many. Read on the last fit's
+    epochs (``n_iter_`` of them: a warm start's history holds earlier fits
+    too) and its recorded stop reason; a ``partial_fit`` call, an interrupt
+    or a callback's stop says nothing here."""
     n_iter = estimator.n_iter_
+    last = history[-n_iter:] if 0 < n_iter <= len(history) else history
+    epochs = np.array([h["epoch"] for h in last])
+    losses = np.array([h["train_loss"] for h in last], dtype=float)
+    rates = np.array([h["learning_rate"] for h in last], dtype=float)
     if n_iter >= estimator.max_iter:
         drop, k = _recent_drop(losses)
         if drop > 0.01:
@@ -245,13 +252,16 @@ def _stopping_findings(estimator, epochs, losses, rates, best_epoch, best_score)
                 "Increase max_iter, or raise learning_rate_init.",
             )]
         return []
-    reason = (getattr(estimator, "_train_state", None) or {}).get("stop_reason")
+    # Models saved before the reason was recorded: "unknown".
+    reason = (getattr(estimator, "_train_state", None) or {}).get(
+        "stop_reason", "unknown")
+    best_epoch, best_score = _best_epoch(estimator, epochs, last)
     kept = ("" if best_epoch is None else
             f"; the parameters of epoch {best_epoch} (validation score "
             f"{best_score:.4g}) were kept")
     patience = estimator.n_iter_no_change
     on = "the validation set" if best_epoch is not None else "the training loss"
-    wasted = ([] if best_epoch is None else
+    wasted = ([] if best_epoch is None or reason == "unknown" else
               _wasted_findings(estimator, epochs, rates, best_epoch, reason))
     fine = "See wasted_epochs." if wasted else "Nothing to fix."
     if reason == "learning_rate_floor":
@@ -266,7 +276,7 @@ def _stopping_findings(estimator, epochs, losses, rates, best_epoch, best_score)
             fine,
             level="info",
         )]
-    elif best_epoch is not None:
+    elif reason in ("plateau", "unknown") and best_epoch is not None:
         findings = [Finding(
             "early_stopped",
             f"training stopped after {n_iter} epochs without enough improvement "
@@ -311,14 +321,24 @@ def _wasted_findings(estimator, epochs, rates, best_epoch, reason):
     if reason == "learning_rate_floor":
         if n_cuts <= _WASTED_CUTS:
             return []
-        remedy = (
-            "The learning-rate cuts after the best epoch found nothing better: "
-            f"raise the floor (e.g. min_learning_rate={best_rate / 8:.3g}, "
-            f"{_WASTED_CUTS} halvings below the best epoch's rate of "
-            f"{best_rate:.3g}), lower n_iter_no_change (now {patience}) so each "
-            "plateau ends sooner, or use learning_rate='constant' with early "
-            "stopping."
-        )
+        floor = f"{best_rate / 2 ** _WASTED_CUTS:.6g}"
+        if estimator.learning_rate == "halving":
+            remedy = (
+                "The learning-rate cuts after the best epoch found nothing "
+                f"better: raise the floor (e.g. min_learning_rate={floor}, "
+                f"{_WASTED_CUTS} halvings below the best epoch's rate of "
+                f"{best_rate:.3g}), lower n_iter_no_change (now {patience}) so "
+                "each plateau ends sooner, or use learning_rate='constant' with "
+                "early stopping."
+            )
+        else:  # 'adaptive' (or a registered schedule): its floor is fixed
+            remedy = (
+                "The learning-rate cuts after the best epoch found nothing "
+                f"better: lower n_iter_no_change (now {patience}) so each "
+                "plateau ends sooner, or use learning_rate='halving' with a "
+                f"floor (e.g. min_learning_rate={floor}, {_WASTED_CUTS} "
+                "halvings below the best epoch's rate)."
+            )
         detail = (f" and {n_cuts} learning-rate cuts, down to "
                   f"{float(rates[-1]):.3g},")
     else:
@@ -442,8 +462,7 @@ def training_report(estimator):
     findings = _loss_findings(epochs, losses)
     findings += _rate_findings(epochs, rates, final,
                                one_fit=len(history) == final.n_iter_)
-    stopping = _stopping_findings(final, epochs, losses, rates, best_epoch,
-                                  best_score)
+    stopping = _stopping_findings(final, history)
     fit = _validation_findings(final, epochs, losses, history)
     if any(f.code in ("not_converged", "diverging") for f in stopping + findings):
         # A run cut short or diverging says nothing about the capacity.
